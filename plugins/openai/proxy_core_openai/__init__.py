@@ -1,0 +1,1 @@
+"""OpenAI and OpenAI-compatible upstreams (provider type ``openai``)."""

@@ -1,0 +1,1 @@
+"""The core's own default plugins, registered exactly like external ones."""

@@ -1,0 +1,99 @@
+"""``proxy-core serve | check-config | plugins``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from . import __version__
+from . import config as config_mod
+from .config import ConfigError
+
+CONFIG_ENV = "PROXY_CORE_CONFIG"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="proxy-core", description="LLM gateway")
+    parser.add_argument("--version", action="version", version=f"proxy-core {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the gateway")
+    serve.add_argument("--config", required=True, help="path to gateway.yaml")
+    serve.add_argument("--host", help="overrides server.host")
+    serve.add_argument("--port", type=int, help="overrides server.port")
+    serve.add_argument("--workers", type=int, default=1)
+
+    check = sub.add_parser("check-config", help="validate a config file")
+    check.add_argument("path")
+
+    plugins = sub.add_parser("plugins", help="list loaded plugins and their hooks")
+    plugins.add_argument("--config", help="config whose plugins.disabled applies")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "check-config":
+            return _check(args.path)
+        return _plugins(args.config)
+    except ConfigError as e:
+        print(f"proxy-core: {e}", file=sys.stderr)
+        return 2
+
+
+def _check(path: str) -> int:
+    from .gateway import Gateway
+
+    gateway = Gateway.from_config(path)  # also validates provider sections per type
+    cfg = gateway.config
+    print(f"{path}: ok ({len(gateway.providers)} provider accounts, {len(cfg.routes)} routes, {len(cfg.auth.keys)} keys)")
+    for name, provider in sorted(gateway.providers.items()):
+        if provider.unavailable_reason:
+            print(f"  warning: {provider.unavailable_reason}")
+    return 0
+
+
+def _plugins(config_path: str | None) -> int:
+    from .plugins import make_plugin_manager, plugin_report
+
+    disabled = config_mod.load(config_path).plugins.disabled if config_path else []
+    pm = make_plugin_manager(disabled=disabled)
+    for name, hooks in plugin_report(pm):
+        print(f"{name}: {', '.join(hooks) or '(no hooks)'}")
+    return 0
+
+
+def _serve(args: Any) -> int:
+    import uvicorn
+
+    cfg = config_mod.load(args.config)
+    from .gateway import Gateway
+
+    Gateway(cfg)  # fail fast, in the parent, on a config that cannot build
+    os.environ[CONFIG_ENV] = os.path.abspath(args.config)
+    uvicorn.run(
+        "proxy_core.cli:app_from_env",
+        factory=True,
+        host=args.host or cfg.server.host,
+        port=args.port if args.port is not None else cfg.server.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=cfg.server.log_level if cfg.server.log_level != "debug" else "debug",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(cfg.server.shutdown_grace_s) + 1,
+    )
+    return 0
+
+
+def app_from_env() -> Any:
+    """uvicorn factory: one Gateway per worker process."""
+    from .gateway import Gateway
+    from .logs import configure
+
+    cfg = config_mod.load(os.environ[CONFIG_ENV])
+    configure(cfg.server.log_level)
+    return Gateway(cfg).app

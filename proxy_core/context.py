@@ -1,0 +1,133 @@
+"""What a request carries through the pipeline: principal, route, targets, attempts."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import ProxyError
+    from .gateway import Gateway
+    from .operations import Operation
+    from .provider import Provider
+
+
+@dataclass(slots=True, frozen=True)
+class Principal:
+    """Who is calling: the gateway key's name (never the key), user, teams, rights."""
+
+    name: str
+    user: str | None = None
+    teams: tuple[str, ...] = ()
+    admin: bool = False
+    models: tuple[str, ...] | None = None  # glob allow-list; None = everything
+
+    def may_use(self, *names: str) -> bool:
+        if self.models is None:
+            return True
+        return any(fnmatchcase(n, pattern) for n in names for pattern in self.models)
+
+
+@dataclass(slots=True)
+class Target:
+    """One provider account + upstream model, with the model's info (prices, capabilities)."""
+
+    account: str
+    model: str
+    provider: Provider
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.account}/{self.model}"
+
+
+@dataclass(slots=True)
+class Route:
+    """What a client's ``model`` resolved to: targets tried in order."""
+
+    name: str
+    targets: list[Target]
+    alias: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class UpstreamRequest:
+    """The wire request a provider adapter built; plugins may adjust it before sending."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    json: Any = None
+    content: bytes | None = None
+    stream: bool = False
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One try of one target. Per-attempt hooks see a fresh ``body`` copy each time."""
+
+    index: int
+    target: Target
+    body: dict[str, Any]
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+    status: int | None = None
+    error: ProxyError | None = None
+    upstream_request: UpstreamRequest | None = None
+    # Feature plugins leave notes for the response (e.g. a header saying what was dropped).
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """One client request from receive to record."""
+
+    gateway: Gateway
+    operation: Operation
+    headers: dict[str, str]  # lower-cased client headers
+    path: str
+    body: dict[str, Any] = field(default_factory=dict)
+    request_id: str = field(default_factory=lambda: "req_" + uuid.uuid4().hex)
+    started: float = field(default_factory=time.monotonic)
+    started_wall: float = field(default_factory=time.time)
+    client_key: str | None = None  # the raw gateway key; auth plugins only, never logged
+    principal: Principal | None = None
+    requested_model: str | None = None
+    route: Route | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    stream: bool = False
+    status: int | None = None
+    outcome: str | None = None  # "completed" | "failed"
+    error: ProxyError | None = None
+    usage: dict[str, Any] | None = None
+    first_token_at: float | None = None
+    ended: float | None = None
+    client_closed: bool = False
+    response_headers: dict[str, str] = field(default_factory=dict)
+    # Scratch space for plugins, keyed by plugin name.
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def api(self) -> str:
+        return self.operation.api
+
+    @property
+    def served_by(self) -> Attempt | None:
+        """The attempt whose answer the client got (the last successful one)."""
+        for attempt in reversed(self.attempts):
+            if attempt.error is None and attempt.status is not None and attempt.status < 400:
+                return attempt
+        return None
+
+    @property
+    def latency_s(self) -> float | None:
+        return None if self.ended is None else self.ended - self.started
+
+    @property
+    def ttft_s(self) -> float | None:
+        return None if self.first_token_at is None else self.first_token_at - self.started

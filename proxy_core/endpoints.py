@@ -1,0 +1,218 @@
+"""The gateway's own ASGI endpoints: client operations, /models, /healthz, /readyz."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from . import pipeline
+from .asgi import (
+    ClientDisconnected,
+    Receive,
+    Scope,
+    Send,
+    encode_headers,
+    header_dict,
+    parse_json_object,
+    read_body,
+    route_path,
+    send_bytes,
+    send_json,
+    watch_disconnect,
+)
+from .context import RequestContext
+from .errors import AuthenticationError, ClientClosedError, ProxyError, ServiceUnavailableError, internal_error
+from .operations import Operation
+
+if TYPE_CHECKING:
+    from .gateway import Gateway
+
+log = structlog.get_logger("proxy_core.request")
+
+
+def client_key(headers: dict[str, str]) -> str | None:
+    key = headers.get("x-api-key")
+    if key:
+        return key
+    auth = headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return None
+
+
+class OperationEndpoint:
+    """One client operation (chat, messages, count_tokens) as a pure ASGI app."""
+
+    def __init__(self, gateway: Gateway, operation: Operation) -> None:
+        self.gateway = gateway
+        self.operation = operation
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gateway = self.gateway
+        if not gateway.started:
+            await gateway.start()
+        headers = header_dict(scope)
+        ctx = RequestContext(gateway, self.operation, headers, route_path(scope))
+        ctx.client_key = client_key(headers)
+        task = asyncio.current_task()
+        watcher: asyncio.Task[None] | None = None
+        gateway.inflight += 1
+
+        def on_disconnect() -> None:
+            if ctx.outcome is None and task is not None:
+                ctx.client_closed = True
+                task.cancel()
+
+        try:
+            if gateway.draining:
+                raise ServiceUnavailableError("the gateway is shutting down", code="shutting_down")
+            raw = await read_body(receive, headers, gateway.config.server.max_body_bytes)
+            ctx.body = parse_json_object(raw)
+            watcher = watch_disconnect(receive, on_disconnect)
+            result = await pipeline.execute(ctx)
+            if isinstance(result, pipeline.JSONResult):
+                watcher.cancel()
+                ctx.outcome, ctx.status = "completed", result.status
+                await send_bytes(send, result.status, result.body, self._headers(ctx, "application/json"))
+            else:
+                await self._stream(ctx, result, send, watcher)
+        except asyncio.CancelledError:
+            if not ctx.client_closed or task is None:
+                raise
+            task.uncancel()
+            self._fail(ctx, ClientClosedError("the client closed the connection"))
+        except ClientDisconnected:
+            ctx.client_closed = True
+            self._fail(ctx, ClientClosedError("the client closed the connection"))
+        except ProxyError as e:
+            await self._send_error(ctx, e, send, watcher)
+        except Exception:
+            log.exception("request.internal_error", request_id=ctx.request_id)
+            await self._send_error(ctx, internal_error(), send, watcher)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            gateway.inflight -= 1
+            ctx.ended = time.monotonic()
+            await gateway.hooks.on_request_end(ctx)
+
+    def _headers(self, ctx: RequestContext, content_type: str) -> dict[str, str]:
+        headers = {"content-type": content_type, "x-request-id": ctx.request_id}
+        served = ctx.served_by
+        if served is not None:
+            headers["x-proxy-core-target"] = served.target.name
+        headers.update(ctx.response_headers)
+        self.gateway.hooks.response_headers(ctx, headers)
+        return headers
+
+    def _fail(self, ctx: RequestContext, error: ProxyError) -> None:
+        ctx.outcome, ctx.status, ctx.error = "failed", error.status, error
+
+    async def _send_error(
+        self, ctx: RequestContext, error: ProxyError, send: Send, watcher: asyncio.Task[None] | None
+    ) -> None:
+        if watcher is not None:
+            watcher.cancel()
+        self._fail(ctx, error)
+        headers = self._headers(ctx, "application/json")
+        headers.update(error.headers)
+        if isinstance(error, AuthenticationError):
+            headers["www-authenticate"] = "Bearer"
+        await send_bytes(send, error.status, error.body_for(ctx.api), headers)
+
+    async def _stream(
+        self, ctx: RequestContext, result: pipeline.StreamResult, send: Send, watcher: asyncio.Task[None]
+    ) -> None:
+        op = ctx.operation
+        stream = result.stream
+        headers = self._headers(ctx, "text/event-stream; charset=utf-8")
+        headers["cache-control"] = "no-cache"
+        headers["x-accel-buffering"] = "no"
+        tail = op.done
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": encode_headers(headers)})
+            ctx.first_token_at = time.monotonic()
+            if result.head:
+                await _send_chunk(send, b"".join([op.encode_item(ctx, item) for item in result.head]))
+            while (items := await stream.next_items()) is not None:
+                if items:
+                    await _send_chunk(send, b"".join([op.encode_item(ctx, item) for item in items]))
+            ctx.outcome, ctx.status = "completed", 200
+        except ProxyError as e:
+            # After a 200 has gone out, an error becomes an event in the client's shape.
+            self._stream_failed(ctx, e)
+            tail = op.error_event(e)
+        except Exception:
+            log.exception("stream.internal_error", request_id=ctx.request_id)
+            err = internal_error()
+            self._stream_failed(ctx, err)
+            tail = op.error_event(err)
+        finally:
+            ctx.usage = stream.translator.usage or ctx.usage
+            stream.attempt.ended = time.monotonic()
+            if ctx.outcome is None:
+                stream.attempt.error = ClientClosedError("the client closed the connection")
+            self.gateway.hooks.on_attempt_end(ctx, stream.attempt)
+            await stream.aclose()
+        watcher.cancel()
+        await send({"type": "http.response.body", "body": tail, "more_body": False})
+
+    def _stream_failed(self, ctx: RequestContext, error: ProxyError) -> None:
+        self._fail(ctx, error)
+        ctx.attempts[-1].error = error
+        log.warning("stream.failed", request_id=ctx.request_id, status=error.status, error=error.message)
+
+
+async def _send_chunk(send: Send, body: bytes) -> None:
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+class ModelsEndpoint:
+    """GET /models: what the caller may use, in OpenAI's list shape."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gateway = self.gateway
+        if not gateway.started:
+            await gateway.start()
+        headers = header_dict(scope)
+        ctx = RequestContext(gateway, gateway.operations["chat"], headers, route_path(scope))
+        ctx.client_key = client_key(headers)
+        try:
+            principal = await gateway.hooks.authenticate(ctx)
+            if principal is None:
+                raise AuthenticationError("Missing or invalid gateway API key")
+        except ProxyError as e:
+            await send_bytes(send, e.status, e.body_for("openai"), {"content-type": "application/json"})
+            return
+        data = [
+            {"id": name, "object": "model", "created": 0, "owned_by": owner}
+            for name, owner in gateway.model_names()
+            if principal.may_use(name)
+        ]
+        await send_json(send, 200, {"object": "list", "data": data})
+
+
+class HealthEndpoint:
+    """GET /healthz: liveness, never depends on providers."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send_json(send, 200, {"status": "ok"})
+
+
+class ReadyEndpoint:
+    """GET /readyz: 200 once started and not draining."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gw = self.gateway
+        ready = gw.started and not gw.draining
+        body: dict[str, Any] = {"status": "ready" if ready else ("draining" if gw.draining else "starting")}
+        await send_json(send, 200 if ready else 503, body)

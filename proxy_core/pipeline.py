@@ -1,0 +1,257 @@
+"""The request lifecycle: authenticate, resolve, authorize, then the attempt loop.
+
+Per attempt: prepare (hooks) -> translate (provider) -> prepare_upstream_request (hooks)
+-> send -> translate back. A stream is held until its first substantive item, so an
+error before that point is still a fallback point; after it, never.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import orjson
+import structlog
+
+from .context import Attempt, RequestContext, UpstreamRequest
+from .errors import (
+    AuthenticationError,
+    GatewayTimeoutError,
+    InvalidRequestError,
+    NotFoundError,
+    ProxyError,
+    UpstreamConnectionError,
+    UpstreamError,
+)
+from .sse import SSEError, SSEParser
+
+if TYPE_CHECKING:
+    from .provider import StreamTranslator
+
+log = structlog.get_logger("proxy_core.pipeline")
+
+MAX_ERROR_BODY = 64 * 1024
+MAX_RESPONSE_BODY = 64 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class JSONResult:
+    body: bytes
+    status: int = 200
+
+
+@dataclass(slots=True)
+class StreamResult:
+    head: list[Any]  # items read while holding for the first substantive one
+    stream: UpstreamStream
+
+
+async def execute(ctx: RequestContext) -> JSONResult | StreamResult:
+    """Everything between a parsed body and a result to render."""
+    hooks = ctx.gateway.hooks
+    principal = await hooks.authenticate(ctx)
+    if principal is None:
+        raise AuthenticationError(
+            "Missing or invalid gateway API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'"
+        )
+    ctx.principal = principal
+    body = ctx.body
+    ctx.operation.validate(body)
+    ctx.stream = body.get("stream") is True
+    name = body["model"]
+    ctx.requested_model = name
+    route = await hooks.resolve_model(ctx, name)
+    if route is None:
+        raise NotFoundError(f"The model '{name}' does not exist", param="model")
+    ctx.route = route
+    await hooks.authorize(ctx)
+    return await run_attempts(ctx)
+
+
+async def run_attempts(ctx: RequestContext) -> JSONResult | StreamResult:
+    """The fallback loop over the route's targets."""
+    assert ctx.route is not None
+    hooks = ctx.gateway.hooks
+    targets = ctx.route.targets
+    last = len(targets) - 1
+    for i, target in enumerate(targets):
+        # Prepare hooks mutate the body: every attempt but the last gets its own copy.
+        body = ctx.body if i == last else orjson.loads(orjson.dumps(ctx.body))
+        attempt = Attempt(i, target, body)
+        ctx.attempts.append(attempt)
+        try:
+            return await run_attempt(ctx, attempt)
+        except ProxyError as e:
+            attempt.error = e
+            attempt.status = attempt.status if attempt.status and attempt.status >= 400 else e.status
+            attempt.ended = time.monotonic()
+            hooks.on_attempt_end(ctx, attempt)
+            if i == last or not hooks.should_fallback(ctx, attempt, e):
+                raise
+            log.info(
+                "fallback",
+                request_id=ctx.request_id,
+                failed=target.name,
+                status=e.status,
+                next=targets[i + 1].name,
+            )
+    raise AssertionError("unreachable: a route has at least one target")
+
+
+async def run_attempt(ctx: RequestContext, attempt: Attempt) -> JSONResult | StreamResult:
+    gateway = ctx.gateway
+    hooks = gateway.hooks
+    provider = attempt.target.provider
+    provider.check_available()
+    if not provider.supports(ctx.operation.name):
+        raise InvalidRequestError(
+            f"provider account '{attempt.target.account}' (type {provider.type_name}) "
+            f"does not support the {ctx.operation.name} API"
+        )
+    await hooks.prepare_request(ctx, attempt)
+    request = provider.build_request(ctx, attempt)
+    await hooks.prepare_upstream_request(ctx, attempt, request)
+    attempt.upstream_request = request
+    response = await send_upstream(gateway.clients[attempt.target.account], request, attempt.target.account)
+    attempt.status = response.status_code
+    if response.status_code >= 400:
+        try:
+            raw = await read_capped(response, MAX_ERROR_BODY)
+        finally:
+            await response.aclose()
+        raise provider.parse_error(response.status_code, raw, response.headers)
+    if not request.stream:
+        try:
+            raw = await read_capped(response, MAX_RESPONSE_BODY)
+        finally:
+            await response.aclose()
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise UpstreamError("the upstream returned a body that is not JSON", status=502) from None
+        result = provider.parse_response(ctx, attempt, data)
+        hooks.transform_response(ctx, attempt, result)
+        ctx.usage = result.get("usage")
+        attempt.ended = time.monotonic()
+        hooks.on_attempt_end(ctx, attempt)
+        return JSONResult(ctx.operation.render(ctx, result))
+    stream = UpstreamStream(
+        ctx, attempt, response, provider.stream_translator(ctx, attempt), hooks.stream_transformers(ctx, attempt)
+    )
+    try:
+        head = await stream.read_until_substantive()
+    except BaseException:
+        await stream.aclose()
+        raise
+    return StreamResult(head, stream)
+
+
+async def send_upstream(client: httpx.AsyncClient, request: UpstreamRequest, account: str) -> httpx.Response:
+    headers = request.headers
+    content = request.content
+    if content is None and request.json is not None:
+        content = orjson.dumps(request.json)
+        headers.setdefault("content-type", "application/json")
+    built = client.build_request(request.method, request.url, headers=headers, content=content)
+    try:
+        return await client.send(built, stream=True)
+    except httpx.TimeoutException as e:
+        raise GatewayTimeoutError(f"provider account '{account}' timed out ({_timeout_kind(e)})") from None
+    except httpx.TransportError as e:
+        raise UpstreamConnectionError(f"cannot reach provider account '{account}' ({type(e).__name__})") from None
+
+
+def _timeout_kind(e: httpx.TimeoutException) -> str:
+    return {
+        httpx.ConnectTimeout: "connect",
+        httpx.ReadTimeout: "waiting for data",
+        httpx.WriteTimeout: "sending",
+        httpx.PoolTimeout: "waiting for a connection",
+    }.get(type(e), "timeout")
+
+
+async def read_capped(response: httpx.Response, limit: int) -> bytes:
+    chunks = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise UpstreamError(f"the upstream response exceeds {limit} bytes", status=502)
+            chunks.append(chunk)
+    except httpx.TimeoutException:
+        raise GatewayTimeoutError("the upstream stopped sending its response") from None
+    except httpx.TransportError as e:
+        raise UpstreamConnectionError(f"the upstream connection failed mid-response ({type(e).__name__})") from None
+    return b"".join(chunks)
+
+
+class UpstreamStream:
+    """An upstream SSE response read as lists of canonical items, one list per read."""
+
+    __slots__ = ("ctx", "attempt", "response", "translator", "transforms", "_chunks", "_parser", "_done")
+
+    def __init__(
+        self,
+        ctx: RequestContext,
+        attempt: Attempt,
+        response: httpx.Response,
+        translator: StreamTranslator,
+        transforms: list[Callable[[Any], list[Any]]],
+    ) -> None:
+        self.ctx = ctx
+        self.attempt = attempt
+        self.response = response
+        self.translator = translator
+        self.transforms = transforms
+        self._chunks: AsyncIterator[bytes] = response.aiter_bytes()
+        self._parser = SSEParser()
+        self._done = False
+
+    async def next_items(self) -> list[Any] | None:
+        """The items of the next upstream read (maybe none); None once the stream ended."""
+        if self._done:
+            return None
+        try:
+            chunk = await self._chunks.__anext__()
+        except StopAsyncIteration:
+            self._done = True
+            if self._parser.has_partial:
+                raise UpstreamError("the upstream stream ended in the middle of an event", status=502) from None
+            items = self.translator.finish()
+            self.ctx.usage = self.translator.usage
+            return self._transform(items) if self.transforms else items
+        except httpx.TimeoutException:
+            raise GatewayTimeoutError("the upstream stream stalled") from None
+        except httpx.TransportError as e:
+            raise UpstreamConnectionError(f"the upstream stream was cut ({type(e).__name__})") from None
+        items: list[Any] = []
+        try:
+            for event in self._parser.feed(chunk):
+                items.extend(self.translator.feed(event))
+        except (ValueError, SSEError):  # malformed JSON in an event, an oversize event
+            raise UpstreamError("the upstream sent a malformed stream event", status=502) from None
+        return self._transform(items) if self.transforms else items
+
+    def _transform(self, items: list[Any]) -> list[Any]:
+        for transform in self.transforms:
+            items = [out for item in items for out in transform(item)]
+        return items
+
+    async def read_until_substantive(self) -> list[Any]:
+        is_substantive = self.ctx.operation.is_substantive
+        head: list[Any] = []
+        while True:
+            items = await self.next_items()
+            if items is None:
+                return head
+            head.extend(items)
+            for item in items:
+                if is_substantive(item):
+                    return head
+
+    async def aclose(self) -> None:
+        await self.response.aclose()

@@ -1,0 +1,132 @@
+"""Incremental server-sent-events parser and encoder.
+
+The parser yields the same events whatever the chunk boundaries: lines may end in
+``\\r\\n``, ``\\n`` or ``\\r``, comments are skipped, multi-line ``data:`` is joined with
+``\\n`` (WHATWG's event-stream rules). Each event also carries its normalised raw bytes so
+passthrough routes can relay whole events unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+
+class SSEError(ValueError):
+    """The stream cannot be parsed (an event beyond the size bound)."""
+
+
+@dataclass(slots=True)
+class SSEEvent:
+    event: str | None
+    data: bytes
+    id: str | None = None
+    retry: int | None = None
+    raw: bytes = b""
+
+    def json(self) -> Any:
+        return orjson.loads(self.data)
+
+
+class SSEParser:
+    """Feed bytes, get complete events. Holds at most one incomplete event."""
+
+    __slots__ = ("_buf", "_pending_cr", "_started", "max_event_bytes")
+
+    def __init__(self, max_event_bytes: int = 16 * 1024 * 1024) -> None:
+        self.max_event_bytes = max_event_bytes
+        self._buf = b""
+        self._pending_cr = False
+        self._started = False
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        if not chunk:
+            return []
+        if self._pending_cr:
+            chunk = b"\r" + chunk
+            self._pending_cr = False
+        if b"\r" in chunk:
+            if chunk.endswith(b"\r"):
+                # A CR at the edge may be the first half of CRLF: decide with the next chunk.
+                chunk = chunk[:-1]
+                self._pending_cr = True
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        buf = self._buf + chunk if self._buf else chunk
+        if not self._started:
+            if buf.startswith(b"\xef\xbb\xbf"):
+                buf = buf[3:]
+            elif len(buf) < 3 and b"\xef\xbb\xbf".startswith(buf):
+                self._buf = buf
+                return []
+            self._started = True
+        events: list[SSEEvent] = []
+        pos = 0
+        while True:
+            end = buf.find(b"\n\n", pos)
+            if end == -1:
+                break
+            if end > pos:
+                event = _parse_block(buf[pos:end])
+                if event is not None:
+                    events.append(event)
+            pos = end + 2
+        self._buf = buf[pos:] if pos else buf
+        if len(self._buf) > self.max_event_bytes:
+            raise SSEError(f"an event exceeds {self.max_event_bytes} bytes")
+        return events
+
+    def close(self) -> list[SSEEvent]:
+        """End of stream: an unterminated final event is dropped, per the SSE rules."""
+        self._buf = b""
+        self._pending_cr = False
+        return []
+
+    @property
+    def has_partial(self) -> bool:
+        """True when bytes of an unterminated event are held (a truncated stream)."""
+        return bool(self._buf.strip(b"\n"))
+
+
+def _parse_block(block: bytes) -> SSEEvent | None:
+    event: str | None = None
+    data: list[bytes] = []
+    id_: str | None = None
+    retry: int | None = None
+    for line in block.split(b"\n"):
+        if not line or line[0] == 0x3A:  # ":" starts a comment
+            continue
+        field, sep, value = line.partition(b":")
+        if sep and value[:1] == b" ":
+            value = value[1:]
+        if field == b"data":
+            data.append(value)
+        elif field == b"event":
+            event = value.decode("utf-8", "replace")
+        elif field == b"id":
+            if b"\0" not in value:
+                id_ = value.decode("utf-8", "replace")
+        elif field == b"retry" and value.isdigit():
+            retry = int(value)
+    if not data:
+        return None
+    return SSEEvent(event, b"\n".join(data), id_, retry, block + b"\n\n")
+
+
+def encode_event(data: bytes | str, event: str | None = None) -> bytes:
+    """One SSE event. Multi-line data is split over several ``data:`` lines."""
+    if isinstance(data, str):
+        data = data.encode()
+    if b"\n" in data or b"\r" in data:
+        lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        body = b"".join(b"data: " + line + b"\n" for line in lines)
+    else:
+        body = b"data: " + data + b"\n"
+    if event is not None:
+        return b"event: " + event.encode() + b"\n" + body + b"\n"
+    return body + b"\n"
+
+
+def encode_json_event(obj: Any, event: str | None = None) -> bytes:
+    return encode_event(orjson.dumps(obj), event)

@@ -1,0 +1,19 @@
+"""The test kit: fake upstreams on 127.0.0.1, an in-process gateway, SDK clients.
+
+Installed as a pytest plugin (``pytest11`` entry point ``proxy_core``); third-party
+plugin authors get the same fixtures: ``fake_openai``, ``fake_anthropic``,
+``gateway_factory``, ``gateway``, ``openai_client``, ``anthropic_client``.
+"""
+
+from .fake_upstream import FakeUpstream, RecordedRequest, Reply
+from .server import GATEWAY_KEY, BackgroundLoop, RunningGateway, default_config
+
+__all__ = [
+    "GATEWAY_KEY",
+    "BackgroundLoop",
+    "FakeUpstream",
+    "RecordedRequest",
+    "Reply",
+    "RunningGateway",
+    "default_config",
+]

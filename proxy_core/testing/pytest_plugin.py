@@ -1,0 +1,98 @@
+"""pytest fixtures for proxy-core and its plugins (loaded through the ``pytest11`` entry point)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ..gateway import Gateway
+from .fake_upstream import FakeUpstream
+from .server import GATEWAY_KEY, BackgroundLoop, RunningGateway, default_config
+
+
+@pytest.fixture(scope="session")
+def proxy_core_loop() -> Iterator[BackgroundLoop]:
+    loop = BackgroundLoop()
+    yield loop
+    loop.close()
+
+
+def _fake(kind: str, loop: BackgroundLoop) -> Iterator[FakeUpstream]:
+    fake = FakeUpstream(kind)
+    loop.run(fake.start())
+    yield fake
+    loop.run(fake.stop())
+
+
+@pytest.fixture(scope="session")
+def _fake_openai_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakeUpstream]:
+    yield from _fake("openai", proxy_core_loop)
+
+
+@pytest.fixture(scope="session")
+def _fake_anthropic_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakeUpstream]:
+    yield from _fake("anthropic", proxy_core_loop)
+
+
+@pytest.fixture
+def fake_openai(_fake_openai_server: FakeUpstream) -> FakeUpstream:
+    """A fake OpenAI upstream on 127.0.0.1, reset for each test."""
+    _fake_openai_server.reset()
+    return _fake_openai_server
+
+
+@pytest.fixture
+def fake_anthropic(_fake_anthropic_server: FakeUpstream) -> FakeUpstream:
+    """A fake Anthropic upstream on 127.0.0.1, reset for each test."""
+    _fake_anthropic_server.reset()
+    return _fake_anthropic_server
+
+
+@pytest.fixture
+def gateway_config(fake_openai: FakeUpstream) -> dict[str, Any]:
+    """The default config: one key (GATEWAY_KEY), an ``openai-main`` account on the fake.
+
+    Plugin test suites override this fixture to add their accounts
+    (``default_config(openai_url, anthropic_url)`` builds both).
+    """
+    return default_config(openai_url=fake_openai.url)
+
+
+@pytest.fixture
+def gateway_factory(proxy_core_loop: BackgroundLoop) -> Iterator[Callable[..., RunningGateway]]:
+    """``gateway_factory(config_dict, **Gateway kwargs)`` -> a started RunningGateway."""
+    running: list[RunningGateway] = []
+
+    def make(config: dict[str, Any], **kwargs: Any) -> RunningGateway:
+        gw = RunningGateway(Gateway(config, **kwargs), proxy_core_loop).start()
+        running.append(gw)
+        return gw
+
+    yield make
+    for gw in running:
+        gw.stop()
+
+
+@pytest.fixture
+def gateway(gateway_factory: Callable[..., RunningGateway], gateway_config: dict[str, Any]) -> RunningGateway:
+    return gateway_factory(gateway_config)
+
+
+@pytest.fixture
+def openai_client(gateway: RunningGateway) -> Iterator[Any]:
+    """The official openai SDK pointed at ``gateway`` (``/v1``), no retries."""
+    import openai
+
+    with openai.OpenAI(base_url=gateway.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def anthropic_client(gateway: RunningGateway) -> Iterator[Any]:
+    """The official anthropic SDK pointed at ``gateway``, no retries."""
+    import anthropic
+
+    with anthropic.Anthropic(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
+        yield client
