@@ -48,8 +48,10 @@ def _check(path: str) -> int:
 
     gateway = Gateway.from_config(path)  # also validates provider sections per type
     cfg = gateway.config
-    print(f"{path}: ok ({len(gateway.providers)} provider accounts, {len(cfg.routes)} routes, {len(cfg.auth.keys)} keys)")
-    for name, provider in sorted(gateway.providers.items()):
+    print(
+        f"{path}: ok ({len(gateway.providers)} provider accounts, {len(cfg.routes)} routes, {len(cfg.auth.keys)} keys)"
+    )
+    for _, provider in sorted(gateway.providers.items()):
         if provider.unavailable_reason:
             print(f"  warning: {provider.unavailable_reason}")
     return 0

@@ -209,17 +209,16 @@ def _check_cross_references(cfg: GatewayConfig) -> None:
         if key.key is not None and key.key_sha256 is not None:
             problems.append(f"auth.keys.{i}: give 'key' or 'key_sha256', not both")
     names = [k.name for k in cfg.auth.keys]
-    for dup in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"auth.keys: duplicate key name {dup!r}")
+    problems.extend(f"auth.keys: duplicate key name {d!r}" for d in sorted({n for n in names if names.count(n) > 1}))
     for alias, route in cfg.routes.items():
         for i, target in enumerate(route.targets):
-            account, sep, model = target.lstrip("@").partition("/")
+            acct, sep, model = target.lstrip("@").partition("/")
             if not sep or not model:
                 problems.append(f"routes.{alias}.targets.{i}: expected 'account/model'")
-            elif account not in cfg.providers:
-                problems.append(f"routes.{alias}.targets.{i}: unknown provider account {account!r}")
-            elif model not in (cfg.providers[account].get("models") or {}):
-                problems.append(f"routes.{alias}.targets.{i}: account {account!r} has no model {model!r}")
+            elif acct not in cfg.providers:
+                problems.append(f"routes.{alias}.targets.{i}: unknown provider account {acct!r}")
+            elif model not in (cfg.providers[acct].get("models") or {}):
+                problems.append(f"routes.{alias}.targets.{i}: account {acct!r} has no model {model!r}")
     if problems:
         raise ConfigError(problems)
 

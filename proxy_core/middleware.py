@@ -31,7 +31,7 @@ class GatewayMiddleware:
                 match, child = route.matches(scope)
                 if match is Match.FULL:
                     scope.update(child)
-                    await route.handle(scope, receive, send)
+                    await route.handle(scope, receive, send)  # type: ignore[arg-type]
                     return
         elif scope_type == "lifespan" and self.manage_lifespan:
             await self.app(scope, self._lifespan_receive(receive), send)

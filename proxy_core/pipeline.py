@@ -192,7 +192,7 @@ async def read_capped(response: httpx.Response, limit: int) -> bytes:
 class UpstreamStream:
     """An upstream SSE response read as lists of canonical items, one list per read."""
 
-    __slots__ = ("ctx", "attempt", "response", "translator", "transforms", "_chunks", "_parser", "_done")
+    __slots__ = ("_chunks", "_done", "_parser", "attempt", "ctx", "response", "transforms", "translator")
 
     def __init__(
         self,
@@ -219,11 +219,12 @@ class UpstreamStream:
             chunk = await self._chunks.__anext__()
         except StopAsyncIteration:
             self._done = True
+            tail = [item for event in self._parser.close() for item in self.translator.feed(event)]
             if self._parser.has_partial:
                 raise UpstreamError("the upstream stream ended in the middle of an event", status=502) from None
-            items = self.translator.finish()
+            tail += self.translator.finish()
             self.ctx.usage = self.translator.usage
-            return self._transform(items) if self.transforms else items
+            return self._transform(tail) if self.transforms else tail
         except httpx.TimeoutException:
             raise GatewayTimeoutError("the upstream stream stalled") from None
         except httpx.TransportError as e:

@@ -8,7 +8,7 @@ hosts). ``plugins.disabled`` in config blocks any of them by name.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
@@ -61,12 +61,14 @@ def make_plugin_manager(
     return pm
 
 
-def _trace_before(hook_name: str, impls: list[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+def _trace_before(hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
     # Argument names only: values may hold keys and prompts.
     log.debug("hook.call", hook=hook_name, plugins=[i.plugin_name for i in impls], args=sorted(kwargs))
 
 
-def _trace_after(outcome: Any, hook_name: str, impls: list[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+def _trace_after(
+    outcome: pluggy.Result[Any], hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]
+) -> None:
     log.debug("hook.done", hook=hook_name, failed=outcome.exception is not None)
 
 
@@ -74,6 +76,8 @@ def plugin_report(pm: pluggy.PluginManager) -> list[tuple[str, list[str]]]:
     """(plugin name, hooks it implements) for every registered plugin."""
     out = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda p: p[0]):
+        if plugin is None:  # blocked by plugins.disabled
+            continue
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         out.append((name, hooks))
     return out
@@ -105,7 +109,7 @@ class Hooks:
     async def gateway_stopping(self, gateway: Gateway) -> None:
         for impl in reversed(self._h.gateway_stopping.get_hookimpls()):
             try:
-                await await_me_maybe(impl.function(gateway))
+                await await_me_maybe(_call(impl, {"gateway": gateway}))
             except Exception:
                 log.exception("plugin.shutdown_failed", plugin=impl.plugin_name)
 
@@ -158,7 +162,7 @@ class Hooks:
         if self.has["on_request_end"]:
             for impl in reversed(self._h.on_request_end.get_hookimpls()):
                 try:
-                    await await_me_maybe(impl.function(*[{"ctx": ctx}[a] for a in impl.argnames]))
+                    await await_me_maybe(_call(impl, {"ctx": ctx}))
                 except Exception:
                     log.exception("plugin.record_failed", plugin=impl.plugin_name, request_id=ctx.request_id)
 
@@ -167,10 +171,15 @@ class Hooks:
         for impl in reversed(getattr(self._h, name).get_hookimpls()):
             if self._trace:
                 log.debug("hook.call", hook=name, plugin=impl.plugin_name)
-            result = await await_me_maybe(impl.function(*[kwargs[a] for a in impl.argnames]))
+            result = await await_me_maybe(_call(impl, kwargs))
             if result is not None:
                 return result
         return None
+
+
+def _call(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
+    """Call one implementation the way pluggy does: only the arguments it declares."""
+    return impl.function(*[kwargs[a] for a in impl.argnames])
 
 
 def _hook_names() -> list[str]:

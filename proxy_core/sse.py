@@ -78,10 +78,9 @@ class SSEParser:
         return events
 
     def close(self) -> list[SSEEvent]:
-        """End of stream: an unterminated final event is dropped, per the SSE rules."""
-        self._buf = b""
-        self._pending_cr = False
-        return []
+        """End of stream: a held CR completes its event; an unterminated event stays
+        in ``has_partial`` (dropped, per the SSE rules, and reported by callers)."""
+        return self.feed(b"\n") if self._pending_cr else []
 
     @property
     def has_partial(self) -> bool:

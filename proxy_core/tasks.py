@@ -16,7 +16,7 @@ _background: set[asyncio.Task[Any]] = set()
 
 
 def spawn(coro: Coroutine[Any, Any, T], *, name: str | None = None) -> asyncio.Task[T]:
-    task = asyncio.get_running_loop().create_task(coro, name=name)  # noqa: TID251
+    task = asyncio.get_running_loop().create_task(coro, name=name)
     _background.add(task)
     task.add_done_callback(_background.discard)
     return task

@@ -65,8 +65,14 @@ def test_upstream_error_keeps_status_and_message(openai_client: openai.OpenAI, f
 
     fake_openai.queue(
         Reply.json(
-            {"error": {"message": "This model's maximum context length is 128000 tokens", "type": "invalid_request_error",
-                       "param": "messages", "code": "context_length_exceeded"}},
+            {
+                "error": {
+                    "message": "This model's maximum context length is 128000 tokens",
+                    "type": "invalid_request_error",
+                    "param": "messages",
+                    "code": "context_length_exceeded",
+                }
+            },
             status=400,
         )
     )

@@ -72,14 +72,20 @@ def openai_chunks(model: str, text: str, *, include_usage: bool = False, pieces:
     step = max(1, len(text) // pieces)
     parts = [text[i : i + step] for i in range(0, len(text), step)]
     chunks: list[Any] = [
-        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}], **extra}
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+            **extra,
+        }
     ]
     chunks += [
         {**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}], **extra} for p in parts
     ]
     chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], **extra})
     if include_usage:
-        chunks.append({**base, "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 8, "total_tokens": 20}})
+        chunks.append(
+            {**base, "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 8, "total_tokens": 20}}
+        )
     chunks.append("[DONE]")
     return chunks
 

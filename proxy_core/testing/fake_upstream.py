@@ -74,11 +74,12 @@ def encode(event: Any) -> bytes:
         return b"data: [DONE]\n\n"
     if isinstance(event, tuple):
         name, data = event
-        payload = data if isinstance(data, bytes) else orjson.dumps(data)
-        return b"event: " + name.encode() + b"\ndata: " + payload + b"\n\n"
+        payload: bytes = data if isinstance(data, bytes) else orjson.dumps(data)
+        return b"event: " + str(name).encode() + b"\ndata: " + payload + b"\n\n"
+    encoded: bytes = orjson.dumps(event)
     if isinstance(event, dict) and "type" in event and "object" not in event:
-        return b"event: " + str(event["type"]).encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
-    return b"data: " + orjson.dumps(event) + b"\n\n"
+        return b"event: " + str(event["type"]).encode() + b"\ndata: " + encoded + b"\n\n"
+    return b"data: " + encoded + b"\n\n"
 
 
 @dataclass

@@ -68,6 +68,9 @@ class RunningGateway:
             self.server.should_exit = True
             if self._task is not None:
                 await self._task
+                self._task = None
+            if self.gateway.started:  # mounted without lifespan: started lazily
+                await self.gateway.stop()
 
         self._loop.run(down())
         self._sock.close()

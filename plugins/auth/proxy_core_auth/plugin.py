@@ -73,9 +73,7 @@ def authenticate(ctx: RequestContext) -> Principal | None:
     if ctx.gateway.config.plugin_section("auth").get("anonymous") is True:
         return Principal(name="anonymous")
     if key is None:
-        raise AuthenticationError(
-            "Missing gateway API key: send it as 'Authorization: Bearer <key>' or as 'x-api-key'"
-        )
+        raise AuthenticationError("Missing gateway API key: send it as 'Authorization: Bearer <key>' or as 'x-api-key'")
     raise AuthenticationError("Invalid gateway API key")
 
 

@@ -64,7 +64,7 @@ class OpenAIProvider(Provider):
 class OpenAIStream:
     """chat.completion.chunk events, relayed; usage observed; ``[DONE]`` required."""
 
-    __slots__ = ("keep_usage", "usage", "done")
+    __slots__ = ("done", "keep_usage", "usage")
 
     def __init__(self, keep_usage: bool) -> None:
         self.keep_usage = keep_usage
