@@ -1,0 +1,5 @@
+"""proxy-core's Anthropic provider: Chat Completions <-> Messages, native passthrough."""
+
+from .provider import AnthropicProvider
+
+__all__ = ["AnthropicProvider"]

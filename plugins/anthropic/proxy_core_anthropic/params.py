@@ -1,0 +1,168 @@
+"""Chat Completions parameters -> Messages parameters, and the policy for the rest.
+
+Policy for OpenAI-only parameters (one rule, no exceptions but ``n``):
+
+* Parameters with an Anthropic meaning are translated: ``max_tokens`` /
+  ``max_completion_tokens``, ``stop``, ``temperature``, ``top_p``, ``user``, ``tools``,
+  ``tool_choice``, ``parallel_tool_calls``, ``stream``. Two Anthropic parameters are
+  accepted on the chat route as extensions and forwarded as they are: ``top_k`` and
+  ``thinking``.
+* ``n`` greater than 1 is a 400: Anthropic returns one choice, and a client asking for
+  several would silently get fewer.
+* Every other parameter (``seed``, ``frequency_penalty``, ``presence_penalty``,
+  ``logit_bias``, ``logprobs``, ``response_format``, ``reasoning_effort``, ``store``,
+  ``metadata``, ``service_tier``, unknown names...) is **dropped**: never forwarded as
+  an unknown field. The names of dropped parameters that carried a value are returned
+  in the ``x-proxy-core-dropped-params`` response header. Feature plugins
+  (``reasoning``, ``structured-output``) translate ``reasoning_effort`` and
+  ``response_format`` in ``prepare_request``, before this module sees the body.
+
+Default ``max_tokens`` (Anthropic requires one, OpenAI does not): the model's
+``max_tokens`` entry in the account's model table (config) wins; otherwise
+:data:`DEFAULT_MAX_TOKENS` by model-name prefix, else :data:`FALLBACK_MAX_TOKENS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxy_core.errors import InvalidRequestError
+
+# model-name prefix -> default max_tokens; first match wins, so longer prefixes first.
+DEFAULT_MAX_TOKENS: tuple[tuple[str, int], ...] = (
+    ("claude-3-5", 8192),
+    ("claude-3-7", 8192),
+    ("claude-3", 4096),  # claude-3 haiku / sonnet / opus: 4096 is their maximum
+    ("claude-", 8192),  # claude-*-4 and later
+)
+FALLBACK_MAX_TOKENS = 4096
+
+# Handled here (translated or consumed); everything else is dropped.
+_TRANSLATED = frozenset(
+    {
+        "model",
+        "messages",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+        "temperature",
+        "top_p",
+        "user",
+        "n",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "stream",
+        "stream_options",
+    }
+)
+_FORWARDED = ("top_k", "thinking")
+# Values that ask for nothing: not reported as dropped.
+_NO_OP: dict[str, Any] = {"logprobs": False, "response_format": {"type": "text"}, "store": False}
+
+_TOOL_CHOICE = {"auto": "auto", "none": "none", "required": "any"}
+
+
+def default_max_tokens(model: str, info: dict[str, Any]) -> int:
+    value = info.get("max_tokens")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    for prefix, tokens in DEFAULT_MAX_TOKENS:
+        if model.startswith(prefix):
+            return tokens
+    return FALLBACK_MAX_TOKENS
+
+
+def translate_params(body: dict[str, Any], out: dict[str, Any], default_max: int) -> list[str]:
+    """Write the Messages parameters into ``out``; return the dropped parameter names."""
+    n = body.get("n")
+    if n is not None and n != 1:
+        raise InvalidRequestError("'n' must be 1: Anthropic models return one choice", param="n")
+    out["max_tokens"] = _max_tokens(body, default_max)
+    stop = body.get("stop")
+    if isinstance(stop, str):
+        out["stop_sequences"] = [stop]
+    elif isinstance(stop, list) and stop:
+        if not all(isinstance(s, str) for s in stop):
+            raise InvalidRequestError("'stop' must be a string or an array of strings", param="stop")
+        out["stop_sequences"] = stop
+    elif stop is not None and stop != []:
+        raise InvalidRequestError("'stop' must be a string or an array of strings", param="stop")
+    for name in ("temperature", "top_p"):
+        value = body.get(name)
+        if value is not None:
+            out[name] = value
+    for name in _FORWARDED:
+        if body.get(name) is not None:
+            out[name] = body[name]
+    user = body.get("user")
+    if isinstance(user, str) and user:
+        out["metadata"] = {"user_id": user}
+    tools = body.get("tools")
+    if tools:
+        out["tools"] = translate_tools(tools)
+        choice = translate_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
+        if choice is not None:
+            out["tool_choice"] = choice
+    if body.get("stream") is True:
+        out["stream"] = True
+    return [
+        name
+        for name, value in body.items()
+        if name not in _TRANSLATED and name not in _FORWARDED and value is not None and _NO_OP.get(name) != value
+    ]
+
+
+def _max_tokens(body: dict[str, Any], default_max: int) -> int:
+    for name in ("max_completion_tokens", "max_tokens"):
+        value = body.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InvalidRequestError(f"'{name}' must be a positive integer", param=name)
+        return value
+    return default_max
+
+
+def translate_tools(tools: Any) -> list[dict[str, Any]]:
+    if not isinstance(tools, list):
+        raise InvalidRequestError("'tools' must be an array", param="tools")
+    out = []
+    for i, tool in enumerate(tools):
+        fn = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            kind = tool.get("type") if isinstance(tool, dict) else None
+            raise InvalidRequestError(
+                f"tools[{i}]: only function tools with a name are supported (got type {kind!r})",
+                param=f"tools[{i}]",
+            )
+        schema = fn.get("parameters")
+        converted: dict[str, Any] = {
+            "name": fn["name"],
+            "input_schema": schema if isinstance(schema, dict) else {"type": "object", "properties": {}},
+        }
+        if fn.get("description"):
+            converted["description"] = fn["description"]
+        if "cache_control" in tool:
+            converted["cache_control"] = tool["cache_control"]
+        out.append(converted)
+    return out
+
+
+def translate_tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
+    if choice is None:
+        result: dict[str, Any] | None = None
+    elif isinstance(choice, str) and choice in _TOOL_CHOICE:
+        result = {"type": _TOOL_CHOICE[choice]}
+    elif isinstance(choice, dict) and isinstance((choice.get("function") or {}).get("name"), str):
+        result = {"type": "tool", "name": choice["function"]["name"]}
+    else:
+        raise InvalidRequestError(
+            "'tool_choice' must be auto, none, required or {type: function, function: {name}}", param="tool_choice"
+        )
+    if parallel is False:
+        if result is None:
+            result = {"type": "auto"}
+        if result["type"] != "none":
+            result["disable_parallel_tool_use"] = True
+    return result

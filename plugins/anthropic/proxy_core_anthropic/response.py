@@ -1,0 +1,101 @@
+"""Anthropic Message -> OpenAI chat.completion, and Anthropic usage -> OpenAI usage.
+
+stop_reason -> finish_reason (:data:`FINISH_REASONS`): ``end_turn``, ``stop_sequence``
+and ``pause_turn`` -> ``stop``; ``max_tokens`` and ``model_context_window_exceeded`` ->
+``length``; ``tool_use`` -> ``tool_calls``; ``refusal`` -> ``content_filter``; anything
+unknown -> ``stop``.
+
+Usage keeps OpenAI's meaning: ``prompt_tokens`` is the whole prompt (input + cache
+creation + cache read), ``prompt_tokens_details.cached_tokens`` its cache-read part;
+Anthropic's ``cache_creation_input_tokens`` / ``cache_read_input_tokens`` are added as
+they came.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from proxy_core.errors import UpstreamError
+
+FINISH_REASONS: dict[str, str] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+def finish_reason(stop_reason: str | None) -> str:
+    return FINISH_REASONS.get(stop_reason or "", "stop")
+
+
+def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
+    """Anthropic usage -> OpenAI usage (see the module docstring)."""
+    input_tokens = usage.get("input_tokens") or 0
+    created = usage.get("cache_creation_input_tokens")
+    read = usage.get("cache_read_input_tokens")
+    output = usage.get("output_tokens") or 0
+    prompt = input_tokens + (created or 0) + (read or 0)
+    out: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": output,
+        "total_tokens": prompt + output,
+        "prompt_tokens_details": {"cached_tokens": read or 0},
+    }
+    if created is not None:
+        out["cache_creation_input_tokens"] = created
+    if read is not None:
+        out["cache_read_input_tokens"] = read
+    return out
+
+
+def message_to_chat(data: Any) -> dict[str, Any]:
+    """A Messages API response as a chat.completion (``model`` is set by the core)."""
+    if not isinstance(data, dict) or not isinstance(data.get("content"), list):
+        raise UpstreamError("the upstream returned an unexpected response body", status=502)
+    texts: list[str] = []
+    reasoning: list[str] = []
+    thinking_blocks: list[dict[str, Any]] = []
+    tool_calls: list[dict[str, Any]] = []
+    for block in data["content"]:
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(block["text"])
+        elif kind == "tool_use":
+            tool_calls.append(tool_call(block["id"], block["name"], orjson.dumps(block.get("input", {})).decode()))
+        elif kind == "thinking":
+            reasoning.append(block["thinking"])
+            thinking_blocks.append(
+                {"type": "thinking", "thinking": block["thinking"], "signature": block.get("signature", "")}
+            )
+        elif kind == "redacted_thinking":
+            thinking_blocks.append({"type": "redacted_thinking", "data": block["data"]})
+    message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None, "refusal": None}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    if thinking_blocks:
+        message["reasoning_content"] = "".join(reasoning)
+        message["thinking_blocks"] = thinking_blocks
+    result: dict[str, Any] = {
+        "id": data.get("id") or "msg_unknown",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": data.get("model"),
+        "choices": [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason(data.get("stop_reason"))}
+        ],
+    }
+    usage = data.get("usage")
+    if isinstance(usage, dict):
+        result["usage"] = openai_usage(usage)
+    return result
+
+
+def tool_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}

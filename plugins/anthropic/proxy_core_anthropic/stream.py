@@ -1,0 +1,208 @@
+"""Stream translators for Messages API SSE: to OpenAI chunks, or relayed as they came.
+
+Both work on whole events (the core's SSE parser cuts them), so the output does not
+depend on how the upstream's bytes were split. An ``event: error`` raises
+:class:`UpstreamError` (before the first substantive item it is still a fallback point);
+a stream that ends without ``message_stop`` fails in ``finish``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from proxy_core.errors import UpstreamError
+from proxy_core.sse import SSEEvent
+
+from .errors import error_from_event
+from .response import finish_reason, openai_usage
+
+
+def _event_data(event: SSEEvent) -> dict[str, Any]:
+    data = orjson.loads(event.data)
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise ValueError("a Messages stream event must be an object with a 'type'")
+    return data
+
+
+def _merge_usage(raw: dict[str, Any], usage: Any) -> None:
+    if isinstance(usage, dict):
+        raw.update({key: value for key, value in usage.items() if value is not None})
+
+
+def _truncated() -> UpstreamError:
+    return UpstreamError("the upstream stream ended without message_stop", status=502)
+
+
+class ChatStream:
+    """Messages SSE -> chat.completion.chunk dicts (``model`` is set by the core).
+
+    Text -> ``delta.content``; tool_use -> ``delta.tool_calls`` at its own index (the
+    n-th tool call of the message, whatever its content-block index); thinking ->
+    ``delta.reasoning_content`` while it streams, then the whole block with its
+    signature as ``delta.thinking_blocks`` when it stops; redacted thinking is passed
+    on whole. ``finish_reason`` rides on the ``message_delta`` chunk; the usage chunk
+    (``choices: []``) follows ``message_stop`` when the client asked for it.
+    """
+
+    __slots__ = (
+        "_args_seen",
+        "_created",
+        "_done",
+        "_id",
+        "_raw_usage",
+        "_signatures",
+        "_thinking",
+        "_tools",
+        "include_usage",
+        "usage",
+    )
+
+    def __init__(self, include_usage: bool) -> None:
+        self.include_usage = include_usage
+        self.usage: dict[str, Any] | None = None
+        self._raw_usage: dict[str, Any] = {}
+        self._id = "msg_unknown"
+        self._created = int(time.time())
+        self._tools: dict[int, int] = {}  # content-block index -> tool-call index
+        self._thinking: dict[int, list[str]] = {}  # content-block index -> thinking pieces
+        self._signatures: dict[int, str] = {}
+        self._args_seen: set[int] = set()
+        self._done = False
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "id": self._id,
+            "object": "chat.completion.chunk",
+            "created": self._created,
+            "model": None,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+
+    def feed(self, event: SSEEvent) -> list[Any]:
+        data = _event_data(event)
+        try:
+            return self._feed(data)
+        except (KeyError, TypeError, AttributeError):
+            raise ValueError(f"a malformed {data['type']} event") from None
+
+    def _feed(self, data: dict[str, Any]) -> list[Any]:
+        kind = data["type"]
+        if kind == "content_block_delta":
+            return self._delta(data["index"], data["delta"])
+        if kind == "content_block_start":
+            return self._start(data["index"], data["content_block"])
+        if kind == "content_block_stop":
+            return self._stop(data["index"])
+        if kind == "message_start":
+            message = data["message"]
+            self._id = message.get("id") or self._id
+            _merge_usage(self._raw_usage, message.get("usage"))
+            self.usage = openai_usage(self._raw_usage)
+            return [self._chunk({"role": "assistant", "content": ""})]
+        if kind == "message_delta":
+            _merge_usage(self._raw_usage, data.get("usage"))
+            self.usage = openai_usage(self._raw_usage)
+            return [self._chunk({}, finish_reason((data.get("delta") or {}).get("stop_reason")))]
+        if kind == "message_stop":
+            self._done = True
+            if self.include_usage and self.usage is not None:
+                chunk = self._chunk({})
+                chunk["choices"] = []
+                chunk["usage"] = self.usage
+                return [chunk]
+            return []
+        if kind == "error":
+            raise error_from_event(data)
+        return []  # ping and event types added later
+
+    def _start(self, index: int, block: dict[str, Any]) -> list[Any]:
+        kind = block.get("type")
+        if kind == "text":
+            return [self._chunk({"content": block["text"]})] if block.get("text") else []
+        if kind == "tool_use":
+            tool_index = self._tools[index] = len(self._tools)
+            function: dict[str, Any] = {"name": block["name"], "arguments": ""}
+            if block.get("input"):
+                function["arguments"] = orjson.dumps(block["input"]).decode()
+                self._args_seen.add(index)
+            call = {"index": tool_index, "id": block["id"], "type": "function", "function": function}
+            return [self._chunk({"tool_calls": [call]})]
+        if kind == "thinking":
+            self._thinking[index] = [block["thinking"]] if block.get("thinking") else []
+            self._signatures[index] = block.get("signature") or ""
+            return [self._chunk({"reasoning_content": block["thinking"]})] if block.get("thinking") else []
+        if kind == "redacted_thinking":
+            return [self._chunk({"thinking_blocks": [{"type": "redacted_thinking", "data": block["data"]}]})]
+        return []
+
+    def _delta(self, index: int, delta: dict[str, Any]) -> list[Any]:
+        kind = delta.get("type")
+        if kind == "text_delta":
+            return [self._chunk({"content": delta["text"]})]
+        if kind == "input_json_delta":
+            fragment = delta.get("partial_json")
+            if not fragment or index not in self._tools:
+                return []
+            self._args_seen.add(index)
+            call = {"index": self._tools[index], "function": {"arguments": fragment}}
+            return [self._chunk({"tool_calls": [call]})]
+        if kind == "thinking_delta":
+            self._thinking.setdefault(index, []).append(delta["thinking"])
+            return [self._chunk({"reasoning_content": delta["thinking"]})]
+        if kind == "signature_delta":
+            self._signatures[index] = self._signatures.get(index, "") + delta["signature"]
+        return []
+
+    def _stop(self, index: int) -> list[Any]:
+        pieces = self._thinking.pop(index, None)
+        if pieces is not None:
+            block = {"type": "thinking", "thinking": "".join(pieces), "signature": self._signatures.pop(index, "")}
+            return [self._chunk({"thinking_blocks": [block]})]
+        if index in self._tools and index not in self._args_seen:
+            # No input streamed: say "{}" so the arguments parse, as in a non-stream answer.
+            call = {"index": self._tools[index], "function": {"arguments": "{}"}}
+            return [self._chunk({"tool_calls": [call]})]
+        return []
+
+    def finish(self) -> list[Any]:
+        if not self._done:
+            raise _truncated()
+        return []
+
+
+class PassthroughStream:
+    """Native Messages SSE relayed event by event, unchanged (``event.raw``).
+
+    Every event is parsed once to check it and to watch usage (``message_start`` and
+    ``message_delta``), never re-encoded. ``usage`` is kept with OpenAI names.
+    """
+
+    __slots__ = ("_done", "_raw_usage", "usage")
+
+    def __init__(self) -> None:
+        self.usage: dict[str, Any] | None = None
+        self._raw_usage: dict[str, Any] = {}
+        self._done = False
+
+    def feed(self, event: SSEEvent) -> list[Any]:
+        data = _event_data(event)
+        kind = data["type"]
+        if kind == "message_start":
+            _merge_usage(self._raw_usage, (data.get("message") or {}).get("usage"))
+            self.usage = openai_usage(self._raw_usage)
+        elif kind == "message_delta":
+            _merge_usage(self._raw_usage, data.get("usage"))
+            self.usage = openai_usage(self._raw_usage)
+        elif kind == "message_stop":
+            self._done = True
+        elif kind == "error":
+            raise error_from_event(data)
+        return [event]
+
+    def finish(self) -> list[Any]:
+        if not self._done:
+            raise _truncated()
+        return []
