@@ -1,0 +1,140 @@
+"""One spend record per client request, built from the request context."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from proxy_core import RequestContext
+
+    from .prices import PriceTable
+
+COLUMNS = (
+    "request_id",
+    "ts",
+    "day",
+    "key_name",
+    "user_name",
+    "teams",
+    "account",
+    "model",
+    "route",
+    "requested_model",
+    "operation",
+    "stream",
+    "status",
+    "outcome",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "latency_ms",
+    "ttft_ms",
+    "attempts",
+)
+
+
+@dataclass(slots=True)
+class SpendRecord:
+    """A row of the spend table. ``input_tokens`` counts every input token, cache reads
+    and writes included; ``cost_usd`` is None when the model has no known price."""
+
+    request_id: str
+    ts: float  # unix seconds, when the request arrived
+    day: str  # UTC date of ``ts``, YYYY-MM-DD
+    key_name: str | None
+    user_name: str | None
+    teams: str  # comma-separated
+    account: str | None  # the target that served (or last tried), never a key
+    model: str | None
+    route: str | None  # route alias, or the account/model name the client sent
+    requested_model: str | None
+    operation: str
+    stream: bool
+    status: int
+    outcome: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    cost_usd: float | None
+    latency_ms: float
+    ttft_ms: float | None
+    attempts: int
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, c) for c in COLUMNS)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Charge:
+    """What a request cost and who served it; left in ``ctx.state["cost"]`` for other
+    plugins (tracing, access logs, metrics) to read."""
+
+    account: str | None
+    model: str | None
+    tokens: Any  # prices.Tokens
+    cost_usd: float | None
+
+
+def charge(ctx: RequestContext, table: PriceTable) -> Charge:
+    """Bill the attempt whose usage we have: the last one (a fallback's failed attempts
+    produce no usage), whatever the outcome (a disconnected stream pays what it used)."""
+    from .prices import cost_usd, split_usage
+
+    cached: Charge | None = ctx.state.get("cost")
+    if cached is not None:
+        return cached
+    attempt = ctx.served_by or (ctx.attempts[-1] if ctx.attempts else None)
+    tokens = split_usage(ctx.usage)
+    cost: float | None = 0.0
+    account = model = None
+    if attempt is not None:
+        account, model = attempt.target.account, attempt.target.model
+        if ctx.usage:
+            price = table.price(attempt.target.model, attempt.target.info)
+            cost = cost_usd(tokens, price) if price is not None else None
+    result = Charge(account, model, tokens, cost)
+    ctx.state["cost"] = result
+    return result
+
+
+def build(ctx: RequestContext, bill: Charge) -> SpendRecord:
+    principal = ctx.principal
+    route = ctx.route
+    tokens = bill.tokens
+    latency = ctx.latency_s
+    ttft = ctx.ttft_s
+    return SpendRecord(
+        request_id=ctx.request_id,
+        ts=ctx.started_wall,
+        day=time.strftime("%Y-%m-%d", time.gmtime(ctx.started_wall)),
+        key_name=principal.name if principal else None,
+        user_name=principal.user if principal else None,
+        teams=",".join(principal.teams) if principal else "",
+        account=bill.account,
+        model=bill.model,
+        route=(route.alias or route.name) if route else None,
+        requested_model=ctx.requested_model,
+        operation=ctx.operation.name,
+        stream=ctx.stream,
+        status=ctx.status or 0,
+        outcome=ctx.outcome or "failed",
+        input_tokens=tokens.prompt_total,
+        output_tokens=tokens.output,
+        cache_read_tokens=tokens.cache_read,
+        cache_write_tokens=tokens.cache_write,
+        reasoning_tokens=tokens.reasoning,
+        cost_usd=bill.cost_usd,
+        latency_ms=round((latency or 0.0) * 1000, 3),
+        ttft_ms=round(ttft * 1000, 3) if ttft is not None else None,
+        attempts=len(ctx.attempts),
+    )

@@ -1,0 +1,25 @@
+"""Helpers shared by the cost plugin's tests."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+
+from proxy_core.testing import default_config
+
+ADMIN_KEY = "sk-proxy-core-admin-key"
+POSTGRES_URL = os.environ.get("PROXY_CORE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def cost_config(openai_url: str, store: str, **cost: Any) -> dict[str, Any]:
+    cfg = default_config(openai_url=openai_url)
+    cfg["auth"]["keys"].append({"name": "ops", "key": ADMIN_KEY, "user": "root", "teams": ["ops", "qa"], "admin": True})
+    cfg["auth"]["keys"].append({"name": "other", "key": "sk-other-key", "user": "bob", "teams": ["ml"]})
+    cfg["plugins"] = {"cost": {"store": store, "flush_interval_s": 0.05, **cost}}
+    return cfg
+
+
+def spend(url: str, api_key: str = ADMIN_KEY, **params: str) -> httpx.Response:
+    return httpx.get(url + "/admin/spend", params=params, headers={"authorization": f"Bearer {api_key}"}, timeout=10)
