@@ -1,0 +1,80 @@
+"""``proxy-core-spend --config gateway.yaml [--group-by key] [--since 2026-11-01]``.
+
+Reads the spend store named by ``plugins.cost.store`` in the config and prints the same
+report as ``GET /admin/spend`` (JSON, or a table with ``--table``). The core CLI has no
+plugin sub-command hook yet, so this ships as its own console script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+import orjson
+
+from proxy_core import config as config_mod
+from proxy_core.config import ConfigError
+
+from .admin import BadQuery, spend_report
+from .plugin import make_state
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="proxy-core-spend", description="spend report from the cost store")
+    parser.add_argument("--config", required=True, help="path to gateway.yaml")
+    parser.add_argument("--group-by", choices=["key", "user", "team", "model", "account", "route", "day"])
+    parser.add_argument("--since", help="YYYY-MM-DD or ISO date-time (UTC)")
+    parser.add_argument("--until", help="YYYY-MM-DD or ISO date-time (UTC), exclusive")
+    parser.add_argument("--key", help="only this key name")
+    parser.add_argument("--user", help="only this user")
+    parser.add_argument("--model", help="only this upstream model")
+    parser.add_argument("--table", action="store_true", help="print a table instead of JSON")
+    args = parser.parse_args(argv)
+    params = {
+        k: v
+        for k, v in {
+            "group_by": args.group_by,
+            "since": args.since,
+            "until": args.until,
+            "key": args.key,
+            "user": args.user,
+            "model": args.model,
+        }.items()
+        if v
+    }
+    try:
+        cfg = config_mod.load(args.config)
+        report = asyncio.run(_report(cfg.plugin_section("cost"), params))
+    except (ConfigError, BadQuery) as e:
+        print(f"proxy-core-spend: {e}", file=sys.stderr)
+        return 2
+    if args.table:
+        _print_table(report)
+    else:
+        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+async def _report(section: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+    state = make_state(section)
+    try:
+        return await spend_report(state, params)
+    finally:
+        await state.store.close()
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    group = report["group_by"] or "total"
+    cols = ["requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd"]
+    rows = [[str(r.get(group)), *[str(r[c]) for c in cols]] for r in report["rows"]]
+    rows.append(["TOTAL", *[str(report["total"][c]) for c in cols]])
+    header = [group, *cols]
+    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
+    for line in [header, *rows]:
+        print("  ".join(x.ljust(w) for x, w in zip(line, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""The price table and the usage -> cost arithmetic."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from proxy_core_cost.prices import Price, PriceTable, Tokens, cost_usd, split_usage
+
+TABLE = PriceTable.shipped()
+SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
+
+
+def test_anthropic_usage_with_5m_and_1h_cache_writes() -> None:
+    # OpenAI-named usage as the Anthropic providers report it: prompt_tokens counts everything.
+    usage = {
+        "prompt_tokens": 100 + 3000 + 2000 + 1000,
+        "completion_tokens": 500,
+        "cache_read_input_tokens": 3000,
+        "cache_creation_input_tokens": 3000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 2000, "ephemeral_1h_input_tokens": 1000},
+        "prompt_tokens_details": {"cached_tokens": 3000},
+        "completion_tokens_details": {"reasoning_tokens": 200},
+    }
+    tokens = split_usage(usage)
+    assert tokens == Tokens(
+        input=100, output=500, cache_read=3000, cache_write_5m=2000, cache_write_1h=1000, reasoning=200
+    )
+    price = TABLE.price("claude-sonnet-4-5-20250929")
+    assert price == Price(3.0, 15.0, 3.75, 6.0, 0.3)
+    expected = (100 * 3.0 + 500 * 15.0 + 3000 * 0.3 + 2000 * 3.75 + 1000 * 6.0) / 1e6
+    assert cost_usd(tokens, price) == pytest.approx(expected, abs=1e-12)
+
+
+def test_prompt_tokens_counting_only_uncached_input_is_understood() -> None:
+    tokens = split_usage({"prompt_tokens": 10, "completion_tokens": 1, "cache_read_input_tokens": 500})
+    assert (tokens.input, tokens.cache_read, tokens.prompt_total) == (10, 500, 510)
+
+
+def test_garbage_usage_counts_as_zero() -> None:
+    assert split_usage({"prompt_tokens": "12", "completion_tokens": -4, "prompt_tokens_details": None}) == Tokens()
+    assert split_usage(None) == Tokens()
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("claude-sonnet-4-20250514", "claude-sonnet-4"),
+        ("claude-3-7-sonnet-latest", "claude-3-7-sonnet"),
+        ("anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        ("us.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5"),
+        ("gpt-4o-mini", "gpt-4o-mini"),
+    ],
+)
+def test_model_ids_are_normalized(model: str, expected: str) -> None:
+    assert TABLE.base(model) == TABLE.models[expected]
+
+
+def test_override_wins_field_by_field_and_cache_prices_never_default_to_zero() -> None:
+    price = TABLE.price("claude-haiku-4-5", {"input_cost_per_mtok": 0.5, "cache_read_cost_per_mtok": 0.01})
+    assert price == Price(0.5, 5.0, 1.25, 2.0, 0.01)
+    private = TABLE.price("my-finetune", {"input_cost_per_mtok": 2, "output_cost_per_mtok": 4})
+    assert private == Price(2.0, 4.0, 2.0, 2.0, 2.0)
+    assert TABLE.price("unknown-model") is None
+
+
+def test_table_covers_the_models_named_in_the_seeds() -> None:
+    text = " ".join(p.read_text() for p in sorted(SEEDS.glob("*.txt")))
+    names = set(re.findall(r"\bclaude-(?:opus|sonnet|haiku|fable)-[0-9][a-z0-9.-]*[0-9]\b", text))
+    names |= {"gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-5", "o3"}
+    assert names, "the seeds were not found"
+    missing = sorted(n for n in names if TABLE.base(n) is None)
+    assert missing == []
