@@ -34,10 +34,10 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest -q tests $(foreach p,$(PLUGINS),$(p)tests)
 
 demo: $(STAMP)
-	$(BIN)/python -m proxy_core.demo
+	$(BIN)/python -m proxy_core.devtools.demo
 
 bench: $(STAMP)
-	$(BIN)/python -m proxy_core.bench
+	$(BIN)/python -m proxy_core.devtools.bench
 
 clean:
 	rm -rf $(VENV)

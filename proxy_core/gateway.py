@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 import structlog
+from httpx_aiohttp import AiohttpTransport
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
@@ -68,7 +68,10 @@ class Gateway:
         # Per-gateway plugin state, keyed by plugin name (plugin modules are shared).
         self.state: dict[str, Any] = {}
         self._start_lock = asyncio.Lock()
-        self.app = self._build_app()
+        # `starlette` serves plugin routes, 404s and lifespan; `app` puts the core's exact
+        # paths in front of it so the hot path skips Starlette's middleware stack.
+        self.starlette = self._build_starlette()
+        self.app = GatewayMiddleware(self.starlette, gateway=self, manage_lifespan=False)
 
     @classmethod
     def from_config(cls, path: str | Path, **kwargs: Any) -> Gateway:
@@ -147,15 +150,19 @@ class Gateway:
 
     def _make_client(self, name: str, provider: Provider) -> httpx.AsyncClient:
         t = provider.settings.timeout
+        limits = httpx.Limits(
+            max_connections=provider.settings.max_connections,
+            max_keepalive_connections=provider.settings.max_connections,
+        )
+        # httpx's API (Auth flows, injectable transports) over aiohttp's connection pool:
+        # httpcore's pool scans every connection on every request, several times slower.
+        transport = self._transport(name) if self._transport else AiohttpTransport(limits=limits, trust_env=False)
         return httpx.AsyncClient(
             base_url=provider.base_url,
             auth=provider.http_auth(),
             timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
-            limits=httpx.Limits(
-                max_connections=provider.settings.max_connections,
-                max_keepalive_connections=provider.settings.max_connections,
-            ),
-            transport=self._transport(name) if self._transport else None,
+            limits=limits,
+            transport=transport,
             trust_env=False,
             follow_redirects=False,
         )
@@ -206,12 +213,8 @@ class Gateway:
         """Serve the gateway's paths in front of a host ASGI app; other paths go to it."""
         return GatewayMiddleware(app, gateway=self, manage_lifespan=True)
 
-    def _build_app(self) -> Starlette:
-        return Starlette(
-            middleware=[Middleware(GatewayMiddleware, gateway=self, manage_lifespan=False)],
-            exception_handlers={HTTPException: _http_error},
-            lifespan=self.lifespan,
-        )
+    def _build_starlette(self) -> Starlette:
+        return Starlette(exception_handlers={HTTPException: _http_error}, lifespan=self.lifespan)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -10,6 +10,8 @@ import structlog
 def configure(level: str = "info") -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     logging.basicConfig(level=numeric, format="%(message)s")
+    # httpx logs every request line at INFO: noise on the hot path, and URLs may carry secrets.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

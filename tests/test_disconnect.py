@@ -46,12 +46,15 @@ def test_disconnect_mid_stream_closes_upstream(
 ) -> None:
     gw, recorder = recorded
     fake_openai.queue(Reply.sse(openai_chunks("gpt-4o-mini", "x" * 400, pieces=200), delay_between=0.05))
-    with httpx.Client(timeout=5) as client:
-        with client.stream("POST", gw.url + "/v1/chat/completions", json={**BODY, "stream": True}, headers=AUTH) as r:
-            assert r.status_code == 200
-            lines = r.iter_lines()
-            assert next(lines).startswith("data: ")
-            closed_at = time.monotonic()
+    url = gw.url + "/v1/chat/completions"
+    with (
+        httpx.Client(timeout=5) as client,
+        client.stream("POST", url, json={**BODY, "stream": True}, headers=AUTH) as r,
+    ):
+        assert r.status_code == 200
+        lines = r.iter_lines()
+        assert next(lines).startswith("data: ")
+        closed_at = time.monotonic()
     seen = fake_openai.wait_for_disconnect(2.0)
     assert seen is not None, "the upstream never saw the close"
     assert seen.at - closed_at < 0.3

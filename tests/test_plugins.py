@@ -149,8 +149,9 @@ def test_hook_tracing_switch(gateway_config: dict[str, Any], capsys: pytest.Capt
 
 
 def test_duplicate_provider_type_is_a_start_up_error(gateway_config: dict[str, Any]) -> None:
-    from proxy_core import ConfigError
     from proxy_core_openai.provider import OpenAIProvider
+
+    from proxy_core import ConfigError
 
     class Again:
         @hookimpl

@@ -1,0 +1,1 @@
+"""Developer tools behind `make bench` and `make demo` (not imported by the gateway)."""
