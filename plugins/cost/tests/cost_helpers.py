@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import httpx
@@ -23,3 +24,13 @@ def cost_config(openai_url: str, store: str, **cost: Any) -> dict[str, Any]:
 
 def spend(url: str, api_key: str = ADMIN_KEY, **params: str) -> httpx.Response:
     return httpx.get(url + "/admin/spend", params=params, headers={"authorization": f"Bearer {api_key}"}, timeout=10)
+
+
+def wait_for_spend(url: str, requests: int, **params: str) -> dict[str, Any]:
+    """The spend report once it counts ``requests`` (records are written just after the response)."""
+    deadline = time.monotonic() + 5
+    while True:
+        report: dict[str, Any] = spend(url, **params).json()
+        if report["total"]["requests"] >= requests or time.monotonic() > deadline:
+            return report
+        time.sleep(0.02)

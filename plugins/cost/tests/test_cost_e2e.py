@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from cost_helpers import ADMIN_KEY, cost_config, spend
+from cost_helpers import ADMIN_KEY, cost_config, spend, wait_for_spend
 
 from proxy_core.testing import GATEWAY_KEY, FakeUpstream, Reply
 from proxy_core.testing.fake_answers import openai_chunks, openai_completion
@@ -47,7 +48,7 @@ def test_non_stream_cost_header_and_spend_row(sdk: Any, cost_gateway: Any, fake_
     assert float(raw.headers["x-proxy-core-cost-usd"]) == pytest.approx(CACHED_COST, abs=1e-12)
     assert raw.parse().usage.prompt_tokens_details.cached_tokens == 1500
 
-    report = spend(cost_gateway.url, group_by="model").json()
+    report = wait_for_spend(cost_gateway.url, 1, group_by="model")
     assert report["total"]["requests"] == 1
     assert report["total"]["cost_usd"] == pytest.approx(CACHED_COST, abs=1e-12)
     assert report["total"]["input_tokens"] == 2000
@@ -66,7 +67,7 @@ def test_stream_is_billed_from_final_usage(sdk: Any, cost_gateway: Any, fake_ope
     assert "x-proxy-core-cost-usd" not in raw.headers  # usage is not known yet
     text = "".join(c.choices[0].delta.content or "" for c in raw.parse() if c.choices)
     assert text == "streamed answer"
-    total = spend(cost_gateway.url).json()["total"]
+    total = wait_for_spend(cost_gateway.url, 1)["total"]
     assert total["cost_usd"] == pytest.approx((1000 * 0.15 + 2000 * 0.60) / 1e6, abs=1e-12)
     assert (total["input_tokens"], total["output_tokens"]) == (1000, 2000)
 
@@ -88,7 +89,7 @@ def test_fallback_bills_the_serving_target_only(
     assert [r.json()["model"] for r in fake_openai.requests] == ["gpt-4o", "gpt-4o-mini"]
     expected = (100 * 0.15 + 10 * 0.60) / 1e6  # gpt-4o-mini's prices, not gpt-4o's
     assert float(raw.headers["x-proxy-core-cost-usd"]) == pytest.approx(expected, abs=1e-12)
-    rows = spend(gw.url, group_by="route").json()["rows"]
+    rows = wait_for_spend(gw.url, 1, group_by="route")["rows"]
     assert rows == [pytest.approx({**rows[0], "route": "smart", "cost_usd": expected, "requests": 1})]
 
 
@@ -105,7 +106,7 @@ def test_config_price_override_wins(
     assert raw.headers["x-proxy-core-cost-usd"] == "2"
 
 
-def test_client_disconnect_records_a_499(cost_gateway: Any, fake_openai: FakeUpstream) -> None:
+def test_client_disconnect_records_a_499(cost_gateway: Any, fake_openai: FakeUpstream, sqlite_url: str) -> None:
     fake_openai.queue(
         stream_reply({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}, delay_between=0.3)
     )
@@ -119,12 +120,11 @@ def test_client_disconnect_records_a_499(cost_gateway: Any, fake_openai: FakeUps
         for _ in response.iter_bytes():
             break  # first bytes arrived: go away
     assert fake_openai.wait_for_disconnect(3.0) is not None
-    deadline = time.monotonic() + 3
-    while (total := spend(cost_gateway.url).json()["total"])["requests"] == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    total = wait_for_spend(cost_gateway.url, 1)["total"]
     assert total["requests"] == 1
-    by_key = spend(cost_gateway.url, group_by="key").json()["rows"]
-    assert [r["key"] for r in by_key] == ["test"]
+    with sqlite3.connect(sqlite_url[len("sqlite:///") :]) as db:
+        row = db.execute("SELECT status, outcome, stream, key_name, account, model FROM spend").fetchone()
+    assert row == (499, "failed", 1, "test", "openai-main", "gpt-4o-mini")
 
 
 def test_spend_groups_and_admin_only(sdk: Any, cost_gateway: Any, fake_openai: FakeUpstream) -> None:
@@ -140,6 +140,7 @@ def test_spend_groups_and_admin_only(sdk: Any, cost_gateway: Any, fake_openai: F
     )
     four_o = (1000 * 2.5 + 100 * 10.0) / 1e6
 
+    wait_for_spend(cost_gateway.url, 3)
     by_user = {r["user"]: r["cost_usd"] for r in spend(cost_gateway.url, group_by="user").json()["rows"]}
     assert by_user == pytest.approx({"tester": one, "bob": one, "root": four_o})
     by_team = {r["team"]: r["requests"] for r in spend(cost_gateway.url, group_by="team").json()["rows"]}
@@ -162,4 +163,6 @@ def test_unauthenticated_requests_write_no_row(sdk: Any, cost_gateway: Any) -> N
         sdk(cost_gateway.url, "sk-nope").chat.completions.create(
             model=MODEL, messages=[{"role": "user", "content": "hi"}]
         )
-    assert spend(cost_gateway.url).json()["total"]["requests"] == 0
+    sdk(cost_gateway.url).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+    assert wait_for_spend(cost_gateway.url, 1)["total"]["requests"] == 1
+    assert wait_for_spend(cost_gateway.url, 1, group_by="key")["rows"][0]["key"] == "test"
