@@ -43,14 +43,13 @@ def translate_messages(messages: list[dict[str, Any]]) -> tuple[str | list[Block
     consecutive same-role turns merged; ``tool`` messages become ``tool_result`` blocks
     of a user turn."""
     system: list[Block] = []
-    system_strings = 0
+    system_parts = False  # a system message given as parts keeps the block form
     turns: list[Block] = []
     for i, msg in enumerate(messages):
         role = msg["role"]
         if role in _SYSTEM_ROLES:
             content = msg.get("content")
-            if isinstance(content, str):
-                system_strings += 1
+            system_parts = system_parts or not isinstance(content, str)
             system.extend(_system_blocks(content, i))
             continue
         if role == "user":
@@ -67,7 +66,7 @@ def translate_messages(messages: list[dict[str, Any]]) -> tuple[str | list[Block
                 param=f"messages[{i}].role",
             )
         _append_turn(turns, role, blocks)
-    if system_strings == 1 and len(system) == 1 and "cache_control" not in system[0]:
+    if len(system) == 1 and not system_parts:
         return system[0]["text"], turns  # one plain system prompt stays a plain string
     return system or None, turns
 
