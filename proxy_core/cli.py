@@ -98,4 +98,6 @@ def app_from_env() -> Any:
 
     cfg = config_mod.load(os.environ[CONFIG_ENV])
     configure(cfg.server.log_level)
-    return Gateway(cfg).app
+    gateway = Gateway(cfg)
+    gateway.install_signal_handlers()
+    return gateway.app

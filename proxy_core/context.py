@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,21 @@ class UpstreamRequest:
 
 
 @dataclass(slots=True)
+class Timeouts:
+    """Per-attempt limits in seconds (None = the account's httpx timeouts apply).
+
+    ``connect``: TCP/TLS connect; ``first_token``: streams only, from sending until the
+    first substantive item (a fallback point when exceeded); ``idle``: the longest
+    silence between upstream reads (the httpx read timeout of this attempt).
+    A whole-request limit is armed by plugins with ``ctx.abort`` and a timer.
+    """
+
+    connect: float | None = None
+    first_token: float | None = None
+    idle: float | None = None
+
+
+@dataclass(slots=True)
 class Attempt:
     """One try of one target. Per-attempt hooks see a fresh ``body`` copy each time."""
 
@@ -79,11 +95,13 @@ class Attempt:
     status: int | None = None
     error: ProxyError | None = None
     upstream_request: UpstreamRequest | None = None
+    timeouts: Timeouts | None = None  # set by prepare_request implementations (fallback plugin)
+    retry: int = 0  # 0 for the first try of a target, then 1, 2... for retries of it
     # Feature plugins leave notes for the response (e.g. a header saying what was dropped).
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared and hashed by identity
 class RequestContext:
     """One client request from receive to record."""
 
@@ -109,6 +127,9 @@ class RequestContext:
     ended: float | None = None
     client_closed: bool = False
     response_headers: dict[str, str] = field(default_factory=dict)
+    # Set when the gateway ends the request itself (total timeout, shutdown grace over).
+    abort_error: ProxyError | None = None
+    abort: Callable[[ProxyError], None] | None = None
     # Scratch space for plugins, keyed by plugin name.
     state: dict[str, Any] = field(default_factory=dict)
 

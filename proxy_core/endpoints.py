@@ -60,12 +60,20 @@ class OperationEndpoint:
         task = asyncio.current_task()
         watcher: asyncio.Task[None] | None = None
         gateway.inflight += 1
+        gateway.active.add(ctx)
 
         def on_disconnect() -> None:
-            if ctx.outcome is None and task is not None:
+            if ctx.outcome is None and task is not None and ctx.abort_error is None:
                 ctx.client_closed = True
                 task.cancel()
 
+        def abort(error: ProxyError) -> None:
+            """End this request with ``error`` (total timeout, shutdown grace over)."""
+            if ctx.outcome is None and task is not None and not ctx.client_closed and ctx.abort_error is None:
+                ctx.abort_error = error
+                task.cancel()
+
+        ctx.abort = abort
         try:
             if gateway.draining:
                 raise ServiceUnavailableError("the gateway is shutting down", code="shutting_down")
@@ -80,10 +88,13 @@ class OperationEndpoint:
             else:
                 await self._stream(ctx, result, send, watcher)
         except asyncio.CancelledError:
-            if not ctx.client_closed or task is None:
+            if task is None or not (ctx.client_closed or ctx.abort_error):
                 raise
             task.uncancel()
-            self._fail(ctx, ClientClosedError("the client closed the connection"))
+            if ctx.client_closed:
+                self._fail(ctx, ClientClosedError("the client closed the connection"))
+            elif ctx.outcome is None and ctx.abort_error is not None:
+                await self._send_error(ctx, ctx.abort_error, send, watcher)
         except ClientDisconnected:
             ctx.client_closed = True
             self._fail(ctx, ClientClosedError("the client closed the connection"))
@@ -96,6 +107,7 @@ class OperationEndpoint:
             if watcher is not None:
                 watcher.cancel()
             gateway.inflight -= 1
+            gateway.active.discard(ctx)
             ctx.ended = time.monotonic()
             await gateway.hooks.on_request_end(ctx)
 
@@ -145,6 +157,13 @@ class OperationEndpoint:
             # After a 200 has gone out, an error becomes an event in the client's shape.
             self._stream_failed(ctx, e)
             tail = op.error_event(e)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if ctx.abort_error is None or ctx.client_closed or task is None:
+                raise
+            task.uncancel()
+            self._stream_failed(ctx, ctx.abort_error)
+            tail = op.error_event(ctx.abort_error)
         except Exception:
             log.exception("stream.internal_error", request_id=ctx.request_id)
             err = internal_error()

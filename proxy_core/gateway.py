@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -21,8 +22,9 @@ from starlette.routing import Route as StarletteRoute
 
 from . import config as config_mod
 from .config import ConfigError, GatewayConfig
-from .context import Route, Target
+from .context import RequestContext, Route, Target
 from .endpoints import HealthEndpoint, ModelsEndpoint, OperationEndpoint, ReadyEndpoint
+from .errors import ServiceUnavailableError
 from .middleware import GatewayMiddleware
 from .operations import CHAT, COUNT_TOKENS, MESSAGES, Operation
 from .plugins import Hooks, make_plugin_manager
@@ -65,6 +67,8 @@ class Gateway:
         self.started = False
         self.draining = False
         self.inflight = 0
+        self.active: set[RequestContext] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
         # Per-gateway plugin state, keyed by plugin name (plugin modules are shared).
         self.state: dict[str, Any] = {}
         self._start_lock = asyncio.Lock()
@@ -143,6 +147,7 @@ class Gateway:
                 return
             for name, provider in self.providers.items():
                 self.clients[name] = self._make_client(name, provider)
+            self._loop = asyncio.get_running_loop()
             await self.hooks.gateway_started(self)
             self.started = True
             self.draining = False
@@ -167,21 +172,52 @@ class Gateway:
             follow_redirects=False,
         )
 
-    async def stop(self, grace_s: float | None = None) -> None:
-        """Refuse new requests, let in-flight ones finish (up to the grace period), close."""
-        if not self.started:
+    def begin_drain(self, grace_s: float | None = None) -> None:
+        """From now on /readyz fails and new requests get 503. In-flight requests go on for
+        the grace period; those still running then end with an error in their client's
+        shape (an in-stream error event for streams). Safe to call from a signal handler."""
+        if self.draining:
             return
         self.draining = True
         grace = self.config.server.shutdown_grace_s if grace_s is None else grace_s
-        deadline = time.monotonic() + grace
+        log.info("gateway.draining", inflight=self.inflight, grace_s=grace)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(lambda: self._loop and self._loop.call_later(grace, self._abort_active))
+
+    def _abort_active(self) -> None:
+        error = ServiceUnavailableError("the gateway shut down before this request finished", code="shutting_down")
+        for ctx in list(self.active):
+            if ctx.abort is not None:
+                ctx.abort(error)
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Drain (see ``begin_drain``), wait for in-flight requests, flush plugins, close."""
+        if not self.started:
+            return
+        grace = self.config.server.shutdown_grace_s if grace_s is None else grace_s
+        self.begin_drain(grace)
+        deadline = time.monotonic() + grace + 5.0
         while self.inflight > 0 and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.01)
         await self.hooks.gateway_stopping(self)
         clients, self.clients = self.clients, {}
         for client in clients.values():
             await client.aclose()
         self.started = False
         log.info("gateway.stopped", inflight_left=self.inflight)
+
+    def install_signal_handlers(self) -> None:
+        """Start draining on SIGTERM/SIGINT at once (/readyz fails, new requests get 503),
+        then let the server's own handler begin its graceful shutdown."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
+
+            def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+                self.begin_drain()
+                if callable(previous):
+                    previous(signum, frame)
+
+            signal.signal(sig, handler)
 
     @asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[None]:

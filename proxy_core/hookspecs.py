@@ -12,10 +12,11 @@ Rules shared by all hooks:
 * A hook that raises :class:`proxy_core.errors.ProxyError` fails the request with that
   error in the client's API shape; any other exception fails it with a 500 and is
   logged. Either way the worker keeps serving.
-* Per-request hooks (``authenticate``, ``resolve_model``, ``authorize``) run once per
-  client request; per-attempt hooks (``prepare_request``, ``prepare_upstream_request``,
-  ``transform_response``, ``stream_transformer``, ``should_fallback``,
-  ``on_attempt_end``) run once for every upstream attempt, so a fallback re-runs them
+* Per-request hooks (``authenticate``, ``resolve_model``, ``authorize``,
+  ``select_targets``) run once per client request; per-attempt hooks
+  (``prepare_request``, ``prepare_upstream_request``, ``transform_response``,
+  ``stream_transformer``, ``retry_delay``, ``should_fallback``, ``on_attempt_end``)
+  run once for every upstream attempt, so a fallback re-runs them
   for the next target. ``on_request_end`` runs exactly once per request.
 * Translation to and from a provider's wire format is not a hook: it is the job of the
   provider adapter registered by ``register_providers`` (see ``proxy_core.provider``).
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .context import Attempt, Principal, RequestContext, Route, UpstreamRequest
+    from .context import Attempt, Principal, RequestContext, Route, Target, UpstreamRequest
     from .errors import ProxyError
     from .gateway import Gateway
 
@@ -112,6 +113,16 @@ def authorize(ctx: RequestContext) -> Any:
     """
 
 
+@hookspec(firstresult=True)
+def select_targets(ctx: RequestContext, targets: list[Target]) -> list[Target] | None:
+    """The targets to try, in order, for this request (e.g. skip unhealthy ones).
+
+    Runs once, after ``authorize``. Return a new list (never mutate ``targets``: routes
+    are shared) or None to keep the route's order. Returning an empty list fails the
+    request with 503. Stops at first non-None result; must be synchronous.
+    """
+
+
 # --- once per upstream attempt ---------------------------------------------------------
 
 
@@ -131,6 +142,17 @@ def prepare_upstream_request(ctx: RequestContext, attempt: Attempt, request: Ups
     """Adjust the wire request the provider adapter built (headers, body), in place.
 
     Runs after translation, before sending. All implementations run; may be async.
+    """
+
+
+@hookspec(firstresult=True)
+def retry_delay(ctx: RequestContext, attempt: Attempt, error: ProxyError) -> float | None:
+    """After a failed attempt, before any byte reached the client: retry the same target?
+
+    Return the seconds to wait before retrying it (0 for at once), or None not to retry
+    (then ``should_fallback`` decides about the next target). ``attempt.retry`` counts
+    the retries of this target so far. Stops at first non-None result; must be
+    synchronous (the core does the waiting, and cancels it if the client leaves).
     """
 
 

@@ -7,6 +7,7 @@ error before that point is still a fallback point; after it, never.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -17,13 +18,14 @@ import httpx
 import orjson
 import structlog
 
-from .context import Attempt, RequestContext, UpstreamRequest
+from .context import Attempt, RequestContext, Timeouts, UpstreamRequest
 from .errors import (
     AuthenticationError,
     GatewayTimeoutError,
     InvalidRequestError,
     NotFoundError,
     ProxyError,
+    ServiceUnavailableError,
     UpstreamConnectionError,
     UpstreamError,
 )
@@ -73,38 +75,59 @@ async def execute(ctx: RequestContext) -> JSONResult | StreamResult:
 
 
 async def run_attempts(ctx: RequestContext) -> JSONResult | StreamResult:
-    """The fallback loop over the route's targets."""
+    """The retry and fallback loop over the route's targets."""
     assert ctx.route is not None
     hooks = ctx.gateway.hooks
-    targets = ctx.route.targets
+    targets = hooks.select_targets(ctx, ctx.route.targets)
+    if not targets:
+        raise ServiceUnavailableError("no target of this route is available right now", code="no_healthy_target")
+    # Prepare hooks mutate the body, so an attempt that may be followed by another works
+    # on its own copy; a lone attempt that nobody retries uses the parsed body itself.
+    may_retry = hooks.has["retry_delay"]
     last = len(targets) - 1
+    first_error: ProxyError | None = None
     for i, target in enumerate(targets):
-        # Prepare hooks mutate the body: every attempt but the last gets its own copy.
-        body = ctx.body if i == last else orjson.loads(orjson.dumps(ctx.body))
-        attempt = Attempt(i, target, body)
-        ctx.attempts.append(attempt)
-        try:
-            return await run_attempt(ctx, attempt)
-        except ProxyError as e:
-            attempt.error = e
-            attempt.status = attempt.status if attempt.status and attempt.status >= 400 else e.status
-            attempt.ended = time.monotonic()
-            hooks.on_attempt_end(ctx, attempt)
-            if i == last or not hooks.should_fallback(ctx, attempt, e):
-                raise
-            log.info(
-                "fallback",
-                request_id=ctx.request_id,
-                failed=target.name,
-                status=e.status,
-                next=targets[i + 1].name,
-            )
+        retry = 0
+        while True:
+            copy = may_retry or i < last
+            attempt = Attempt(len(ctx.attempts), target, orjson.loads(orjson.dumps(ctx.body)) if copy else ctx.body)
+            attempt.retry = retry
+            ctx.attempts.append(attempt)
+            try:
+                return await run_attempt(ctx, attempt)
+            except ProxyError as e:
+                first_error = first_error or e
+                attempt.error = e
+                attempt.status = attempt.status if attempt.status and attempt.status >= 400 else e.status
+                attempt.ended = time.monotonic()
+                hooks.on_attempt_end(ctx, attempt)
+                delay = hooks.retry_delay(ctx, attempt, e)
+                if delay is None:
+                    if i < last and hooks.should_fallback(ctx, attempt, e):
+                        log.info("fallback", request_id=ctx.request_id, failed=target.name, status=e.status)
+                        break
+                    raise _reported_error(first_error, e) from None
+                retry += 1
+                log.info("retry", request_id=ctx.request_id, target=target.name, status=e.status, delay_s=delay)
+                if delay > 0:
+                    await asyncio.sleep(delay)
     raise AssertionError("unreachable: a route has at least one target")
 
 
+def _reported_error(first: ProxyError, last: ProxyError) -> ProxyError:
+    """When every target rejected the request itself (4xx), the primary's answer explains
+    it best; otherwise the last error is the freshest news."""
+    if _is_rejection(first) and _is_rejection(last):
+        return first
+    return last
+
+
+def _is_rejection(e: ProxyError) -> bool:
+    return 400 <= e.status < 500 and e.status not in (408, 429, 499)
+
+
 async def run_attempt(ctx: RequestContext, attempt: Attempt) -> JSONResult | StreamResult:
-    gateway = ctx.gateway
-    hooks = gateway.hooks
+    hooks = ctx.gateway.hooks
     provider = attempt.target.provider
     provider.check_available()
     if not provider.supports(ctx.operation.name):
@@ -116,7 +139,25 @@ async def run_attempt(ctx: RequestContext, attempt: Attempt) -> JSONResult | Str
     request = provider.build_request(ctx, attempt)
     await hooks.prepare_upstream_request(ctx, attempt, request)
     attempt.upstream_request = request
-    response = await send_upstream(gateway.clients[attempt.target.account], request, attempt.target.account)
+    limits = attempt.timeouts
+    first_token = limits.first_token if limits is not None and ctx.stream else None
+    if first_token is None:
+        return await _exchange(ctx, attempt, request)
+    try:
+        async with asyncio.timeout(first_token):
+            return await _exchange(ctx, attempt, request)
+    except TimeoutError:
+        raise GatewayTimeoutError(
+            f"provider account '{attempt.target.account}' sent no first token within {first_token:g}s"
+        ) from None
+
+
+async def _exchange(ctx: RequestContext, attempt: Attempt, request: UpstreamRequest) -> JSONResult | StreamResult:
+    """Send, then read a whole answer or hold a stream until its first substantive item."""
+    hooks = ctx.gateway.hooks
+    provider = attempt.target.provider
+    client = ctx.gateway.clients[attempt.target.account]
+    response = await send_upstream(client, request, attempt.target.account, attempt.timeouts)
     attempt.status = response.status_code
     if response.status_code >= 400:
         try:
@@ -155,7 +196,9 @@ def _join_url(base: str, path: str) -> httpx.URL:
     return httpx.URL(base).join(path)
 
 
-async def send_upstream(client: httpx.AsyncClient, request: UpstreamRequest, account: str) -> httpx.Response:
+async def send_upstream(
+    client: httpx.AsyncClient, request: UpstreamRequest, account: str, limits: Timeouts | None = None
+) -> httpx.Response:
     headers = request.headers
     content = request.content
     if content is None and request.json is not None:
@@ -164,9 +207,13 @@ async def send_upstream(client: httpx.AsyncClient, request: UpstreamRequest, acc
     # Not client.build_request: merging base URL, cookies and default headers per request
     # costs more than the rest of the pipeline. The URL join is cached; timeouts are explicit.
     url = _join_url(str(client.base_url), request.url)
-    built = httpx.Request(
-        request.method, url, headers=headers, content=content, extensions={"timeout": client.timeout.as_dict()}
-    )
+    timeout = client.timeout.as_dict()
+    if limits is not None:
+        if limits.connect is not None:
+            timeout["connect"] = limits.connect
+        if limits.idle is not None:
+            timeout["read"] = limits.idle  # a read timeout is the longest silence between reads
+    built = httpx.Request(request.method, url, headers=headers, content=content, extensions={"timeout": timeout})
     try:
         return await client.send(built, stream=True)
     except httpx.TimeoutException as e:

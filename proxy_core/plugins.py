@@ -17,7 +17,7 @@ import structlog
 from . import hookspecs
 
 if TYPE_CHECKING:
-    from .context import Attempt, Principal, RequestContext, Route, UpstreamRequest
+    from .context import Attempt, Principal, RequestContext, Route, Target, UpstreamRequest
     from .errors import ProxyError
     from .gateway import Gateway
 
@@ -137,6 +137,18 @@ class Hooks:
         if self.has["prepare_upstream_request"]:
             for result in self._h.prepare_upstream_request(ctx=ctx, attempt=attempt, request=request):
                 await await_me_maybe(result)
+
+    def select_targets(self, ctx: RequestContext, targets: list[Target]) -> list[Target]:
+        if not self.has["select_targets"]:
+            return targets
+        chosen = self._h.select_targets(ctx=ctx, targets=targets)
+        return targets if chosen is None else chosen
+
+    def retry_delay(self, ctx: RequestContext, attempt: Attempt, error: ProxyError) -> float | None:
+        if not self.has["retry_delay"]:
+            return None
+        delay: float | None = self._h.retry_delay(ctx=ctx, attempt=attempt, error=error)
+        return delay
 
     def should_fallback(self, ctx: RequestContext, attempt: Attempt, error: ProxyError) -> bool:
         return bool(self._h.should_fallback(ctx=ctx, attempt=attempt, error=error))
