@@ -246,3 +246,5 @@ def test_messages_route_without_v1(gateway: RunningGateway, fake_anthropic: Fake
         )
     assert response.status_code == 200 and response.json()["content"][0]["text"] == ANTHROPIC_TEXT
     assert fake_anthropic.last.path == "/v1/messages"
+    assert fake_anthropic.last.headers["anthropic-version"] == "2023-06-01"  # the default when absent
+    assert fake_anthropic.last.headers["x-api-key"] == UPSTREAM_KEY
