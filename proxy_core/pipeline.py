@@ -216,13 +216,25 @@ async def send_upstream(
     built = httpx.Request(request.method, url, headers=headers, content=content, extensions={"timeout": timeout})
     try:
         return await client.send(built, stream=True)
-    except httpx.TimeoutException as e:
-        raise GatewayTimeoutError(f"provider account '{account}' timed out ({_timeout_kind(e)})") from None
     except httpx.TransportError as e:
-        raise UpstreamConnectionError(f"cannot reach provider account '{account}' ({type(e).__name__})") from None
+        if _is_timeout(e):
+            raise GatewayTimeoutError(f"provider account '{account}' timed out ({_timeout_kind(e)})") from None
+        raise UpstreamConnectionError(f"cannot reach provider account '{account}' ({_cause_name(e)})") from None
 
 
-def _timeout_kind(e: httpx.TimeoutException) -> str:
+def _is_timeout(e: httpx.TransportError) -> bool:
+    # httpx-aiohttp reports every aiohttp connection error as ConnectTimeout: trust the cause.
+    cause = e.__cause__
+    if cause is not None:
+        return isinstance(cause, TimeoutError)
+    return isinstance(e, httpx.TimeoutException)
+
+
+def _cause_name(e: httpx.TransportError) -> str:
+    return type(e.__cause__ or e).__name__
+
+
+def _timeout_kind(e: httpx.TransportError) -> str:
     return {
         httpx.ConnectTimeout: "connect",
         httpx.ReadTimeout: "waiting for data",
@@ -240,17 +252,17 @@ async def read_capped(response: httpx.Response, limit: int) -> bytes:
             if size > limit:
                 raise UpstreamError(f"the upstream response exceeds {limit} bytes", status=502)
             chunks.append(chunk)
-    except httpx.TimeoutException:
-        raise GatewayTimeoutError("the upstream stopped sending its response") from None
     except httpx.TransportError as e:
-        raise UpstreamConnectionError(f"the upstream connection failed mid-response ({type(e).__name__})") from None
+        if _is_timeout(e):
+            raise GatewayTimeoutError("the upstream stopped sending its response") from None
+        raise UpstreamConnectionError(f"the upstream connection failed mid-response ({_cause_name(e)})") from None
     return b"".join(chunks)
 
 
 class UpstreamStream:
     """An upstream SSE response read as lists of canonical items, one list per read."""
 
-    __slots__ = ("_chunks", "_done", "_parser", "attempt", "ctx", "response", "transforms", "translator")
+    __slots__ = ("_chunks", "_done", "_parser", "_pending", "attempt", "ctx", "response", "transforms", "translator")
 
     def __init__(
         self,
@@ -268,9 +280,16 @@ class UpstreamStream:
         self._chunks: AsyncIterator[bytes] = response.aiter_bytes()
         self._parser = SSEParser()
         self._done = False
+        self._pending: ProxyError | None = None
 
     async def next_items(self) -> list[Any] | None:
-        """The items of the next upstream read (maybe none); None once the stream ended."""
+        """The items of the next upstream read (maybe none); None once the stream ended.
+
+        Upstream order is kept within one read too: items that came before an error
+        event are returned first, and the error is raised by the next call.
+        """
+        if self._pending is not None:
+            raise self._pending
         if self._done:
             return None
         try:
@@ -283,16 +302,23 @@ class UpstreamStream:
             tail += self.translator.finish()
             self.ctx.usage = self.translator.usage
             return self._transform(tail) if self.transforms else tail
-        except httpx.TimeoutException:
-            raise GatewayTimeoutError("the upstream stream stalled") from None
         except httpx.TransportError as e:
-            raise UpstreamConnectionError(f"the upstream stream was cut ({type(e).__name__})") from None
+            if _is_timeout(e):
+                raise GatewayTimeoutError("the upstream stream stalled") from None
+            raise UpstreamConnectionError(f"the upstream stream was cut ({_cause_name(e)})") from None
         items: list[Any] = []
         try:
             for event in self._parser.feed(chunk):
                 items.extend(self.translator.feed(event))
-        except (ValueError, SSEError):  # malformed JSON in an event, an oversize event
-            raise UpstreamError("the upstream sent a malformed stream event", status=502) from None
+        except (ValueError, SSEError, ProxyError) as e:  # ValueError: malformed JSON in an event
+            error = (
+                e
+                if isinstance(e, ProxyError)
+                else UpstreamError("the upstream sent a malformed stream event", status=502)
+            )
+            if not items:
+                raise error from None
+            self._pending = error
         return self._transform(items) if self.transforms else items
 
     def _transform(self, items: list[Any]) -> list[Any]:

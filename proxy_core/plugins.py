@@ -103,8 +103,9 @@ class Hooks:
         self._h.register_routes(register=register)
 
     async def gateway_started(self, gateway: Gateway) -> None:
-        for result in self._h.gateway_started(gateway=gateway):
-            await await_me_maybe(result)
+        # One at a time, awaiting each: a failing plugin must not leave others' coroutines unawaited.
+        for impl in reversed(self._h.gateway_started.get_hookimpls()):
+            await await_me_maybe(_call(impl, {"gateway": gateway}))
 
     async def gateway_stopping(self, gateway: Gateway) -> None:
         for impl in reversed(self._h.gateway_stopping.get_hookimpls()):

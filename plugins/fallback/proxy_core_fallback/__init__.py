@@ -1,0 +1,1 @@
+"""Retries, fallback, timeouts, passive health and a global retry budget."""

@@ -1,0 +1,46 @@
+"""Fault-injection fixtures: a route over two accounts on the fakes, fast backoff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import openai
+import pytest
+
+from proxy_core.testing import GATEWAY_KEY, FakeUpstream, RunningGateway, default_config
+
+PRIMARY = "openai-main/gpt-4o-mini"
+BACKUP = "openai-backup/gpt-4o"
+
+
+@pytest.fixture
+def gateway_config(fake_openai: FakeUpstream, fake_anthropic: FakeUpstream) -> dict[str, Any]:
+    config = default_config(openai_url=fake_openai.url, anthropic_url=fake_anthropic.url)
+    config["providers"]["openai-backup"] = {**config["providers"]["openai-main"], "models": {"gpt-4o": {}}}
+    config["routes"] = {
+        "main": {"targets": [PRIMARY, BACKUP]},
+        "solo": {"targets": [PRIMARY]},
+        "claude": {"targets": ["anthropic-main/claude-sonnet-4-5", BACKUP]},
+    }
+    config["plugins"] = {
+        "fallback": {
+            "retry": {"attempts": 2, "backoff_ms": 10, "max_backoff_ms": 50},
+            "timeouts": {"first_token": 5, "idle": 1, "total": 10},
+        }
+    }
+    return config
+
+
+@pytest.fixture
+def client_for() -> Iterator[Callable[[RunningGateway], openai.OpenAI]]:
+    clients: list[openai.OpenAI] = []
+
+    def make(gw: RunningGateway) -> openai.OpenAI:
+        client = openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=15)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
