@@ -235,12 +235,13 @@ def _cause_name(e: httpx.TransportError) -> str:
 
 
 def _timeout_kind(e: httpx.TransportError) -> str:
-    return {
+    kinds: dict[type[httpx.TransportError], str] = {
         httpx.ConnectTimeout: "connect",
         httpx.ReadTimeout: "waiting for data",
         httpx.WriteTimeout: "sending",
         httpx.PoolTimeout: "waiting for a connection",
-    }.get(type(e), "timeout")
+    }
+    return kinds.get(type(e), "timeout")
 
 
 async def read_capped(response: httpx.Response, limit: int) -> bytes:
