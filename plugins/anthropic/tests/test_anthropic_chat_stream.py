@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import openai
+import orjson
 import pytest
 from anthropic_helpers import MODEL, UPSTREAM_MODEL, events_for
 
-from proxy_core.testing import FakeUpstream, Reply
+from proxy_core.testing import GATEWAY_KEY, FakeUpstream, Reply, RunningGateway
 from proxy_core.testing.fake_answers import ANTHROPIC_TEXT
 
 SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds7rvWM2C/kG/ZRl6uZv1ypZo+VULo3FDLkqOZhPOdA=="
@@ -162,3 +164,23 @@ def test_stream_malformed_event(openai_client: openai.OpenAI, fake_anthropic: Fa
     with pytest.raises(openai.APIError) as info:
         list(stream)
     assert "malformed" in info.value.message
+
+
+def test_stream_error_event_wire_shape(gateway: RunningGateway, fake_anthropic: FakeUpstream) -> None:
+    """After content, an upstream error is one OpenAI-shaped data line, and no [DONE]."""
+    events = events_for([{"type": "text", "text": "partial answer here"}])[:5]
+    events.append({"type": "error", "error": {"type": "api_error", "message": "Internal server error"}})
+    fake_anthropic.queue(Reply.sse(events, delay_between=0.02))
+    with httpx.Client() as http:
+        response = http.post(
+            gateway.url + "/v1/chat/completions",
+            headers={"authorization": "Bearer " + GATEWAY_KEY},
+            json={"model": MODEL, "stream": True, "messages": [{"role": "user", "content": "hi"}]},
+        )
+    assert response.status_code == 200
+    lines = [line for line in response.content.split(b"\n\n") if line]
+    assert b"[DONE]" not in response.content
+    assert orjson.loads(lines[-1].removeprefix(b"data: ")) == {
+        "error": {"message": "Internal server error", "type": "server_error", "param": None, "code": None}
+    }
+    assert any(b'"content":"part' in line for line in lines[:-1])
