@@ -18,7 +18,11 @@ def cost_config(openai_url: str, store: str, **cost: Any) -> dict[str, Any]:
     cfg = default_config(openai_url=openai_url)
     cfg["auth"]["keys"].append({"name": "ops", "key": ADMIN_KEY, "user": "root", "teams": ["ops", "qa"], "admin": True})
     cfg["auth"]["keys"].append({"name": "other", "key": "sk-other-key", "user": "bob", "teams": ["ml"]})
-    cfg["plugins"] = {"cost": {"store": store, "flush_interval_s": 0.05, **cost}}
+    # one try per target (the fallback plugin would retry a 503 on the same target first)
+    cfg["plugins"] = {
+        "cost": {"store": store, "flush_interval_s": 0.05, **cost},
+        "fallback": {"retry": {"attempts": 1}},
+    }
     return cfg
 
 

@@ -26,6 +26,7 @@ Metrics (one registry per gateway; label values come from config, never from cli
 * ``proxy_core_cost_usd_total{route,model}``
 * ``proxy_core_upstream_errors_total{account,model,status}``
 * ``proxy_core_fallbacks_total{route,from_target,to_target}``
+* ``proxy_core_retries_total{route,target}`` (another attempt on the same target)
 * ``proxy_core_streams_in_flight``
 * ``proxy_core_spend_records_pending`` / ``proxy_core_spend_records_lost_total`` when
   the cost plugin runs (lost = dropped + rejected + spilled)
@@ -88,6 +89,7 @@ class Metrics:
         self.fallbacks = Counter(
             "proxy_core_fallbacks", "Moves to the next target", ["route", "from_target", "to_target"], registry=r
         )
+        self.retries = Counter("proxy_core_retries", "Retries of the same target", ["route", "target"], registry=r)
         self.streams = Gauge("proxy_core_streams_in_flight", "Streams being relayed", registry=r)
         r.register(_SpendCollector(gateway))
 
@@ -231,7 +233,10 @@ def _count(ctx: RequestContext, m: Metrics, facts: dict[str, Any]) -> None:
     if facts["cost_usd"]:
         m.cost.labels(route, model).inc(facts["cost_usd"])
     for failed, nxt in zip(ctx.attempts, ctx.attempts[1:], strict=False):
-        m.fallbacks.labels(route, failed.target.name, nxt.target.name).inc()
+        if nxt.target is failed.target:
+            m.retries.labels(route, failed.target.name).inc()
+        else:
+            m.fallbacks.labels(route, failed.target.name, nxt.target.name).inc()
 
 
 def metrics_endpoint(gateway: Gateway) -> Any:

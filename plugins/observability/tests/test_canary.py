@@ -42,6 +42,8 @@ def test_canary_secrets_never_leak(
     cfg["providers"]["openai-main"]["timeout"] = {"read": 0.3}
     cfg["server"] = {"log_level": "debug"}
     cfg["plugins"] = {
+        # no retries of the same target; the fallback plugin's idle timeout wins over the account's
+        "fallback": {"retry": {"attempts": 1}, "timeouts": {"idle": 0.3}},
         "cost": {"store": f"sqlite:///{tmp_path / 'spend.db'}", "flush_interval_s": 0.05},
         "tracing": {"exporter": "memory"},
         "observability": {},

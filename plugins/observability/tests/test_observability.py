@@ -28,6 +28,7 @@ def config(fake: FakeUpstream, tmp_path: Path, **obs: Any) -> dict[str, Any]:
     cfg["auth"]["keys"].append({"name": "ops", "key": ADMIN_KEY, "admin": True})
     cfg["routes"] = {"smart": {"targets": ["openai-main/gpt-4o", "openai-main/gpt-4o-mini"]}}
     cfg["plugins"] = {
+        "fallback": {"retry": {"attempts": 1}},  # no retries of the same target
         "cost": {"store": f"sqlite:///{tmp_path / 'spend.db'}", "flush_interval_s": 0.05},
         "tracing": {"exporter": "memory"},
         "observability": obs,

@@ -20,7 +20,8 @@ and carries the OpenTelemetry GenAI semantic-convention attributes
 ``proxy_core.ttft_s``. Each upstream HTTP call is a CLIENT child span made by
 opentelemetry-instrumentation-httpx on the account's pooled client; every attempt's
 outcome is a ``proxy_core.attempt`` event and every fallback a ``proxy_core.fallback``
-event on the server span. A W3C ``traceparent`` from the client is continued.
+event (a retry of the same target: ``proxy_core.retry``) on the server span. A W3C
+``traceparent`` from the client is continued.
 
 Never recorded: keys, request or response bodies, error messages (upstream text may
 echo anything); errors appear as ``error.type`` and status codes only.
@@ -215,7 +216,7 @@ def _finish(ctx: RequestContext, span: trace.Span) -> None:
     span.set_attributes(attrs)
     for failed, nxt in zip(ctx.attempts, ctx.attempts[1:], strict=False):
         span.add_event(
-            "proxy_core.fallback",
+            "proxy_core.retry" if nxt.target is failed.target else "proxy_core.fallback",
             {"proxy_core.from": failed.target.name, "proxy_core.to": nxt.target.name, "error.type": _err(failed)},
             timestamp=int((time.time() - (time.monotonic() - nxt.started)) * 1e9),
         )

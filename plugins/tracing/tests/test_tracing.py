@@ -27,9 +27,10 @@ USAGE = {
 COST = (500 * 0.15 + 1500 * 0.075 + 300 * 0.60) / 1e6
 
 
-def config(fake: FakeUpstream, tmp_path: Path, **tracing: Any) -> dict[str, Any]:
+def config(fake: FakeUpstream, tmp_path: Path, attempts: int = 1, **tracing: Any) -> dict[str, Any]:
     cfg = default_config(openai_url=fake.url)
     cfg["plugins"] = {
+        "fallback": {"retry": {"attempts": attempts, "backoff_ms": 1}},
         "tracing": {"exporter": "memory", **tracing},
         "cost": {"store": f"sqlite:///{tmp_path / 'spend.db'}"},
     }
@@ -133,6 +134,20 @@ def test_fallback_is_two_client_spans_and_events(
     assert server.attributes["proxy_core.route"] == "smart"
     clients = [s for s in spans(traced) if s.kind is SpanKind.CLIENT]
     assert len(clients) == 2 and all(c.parent.span_id == server.context.span_id for c in clients)
+
+
+def test_retry_of_the_same_target_is_a_retry_event(
+    gateway_factory: Callable[..., Any],
+    fake_openai: FakeUpstream,
+    tmp_path: Path,
+    sdk: Callable[..., openai.OpenAI],
+) -> None:
+    gw = gateway_factory(config(fake_openai, tmp_path, attempts=2))
+    fake_openai.queue(Reply.json({"error": {"message": "busy", "type": "server_error"}}, status=503))
+    sdk(gw.url).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+    server = server_span(gw)
+    assert [e.name for e in server.events if e.name != "proxy_core.attempt"] == ["proxy_core.retry"]
+    assert len([s for s in spans(gw) if s.kind is SpanKind.CLIENT]) == 2
 
 
 def test_stream_span_has_final_usage_and_ttft(
