@@ -13,8 +13,10 @@ cached or not, as OpenAI does; cache reads are ``cache_read_input_tokens`` or el
 ``cache_creation_input_tokens``, split into 5-minute and 1-hour writes by Anthropic's
 ``cache_creation: {ephemeral_5m_input_tokens, ephemeral_1h_input_tokens}`` when present
 (else all 5-minute). When ``prompt_tokens`` is smaller than reads + writes, it is taken
-to count only uncached input (Anthropic's own convention). Reasoning tokens are part of
-``completion_tokens`` on both wires and are billed as output.
+to count only uncached input (Anthropic's own convention). Anthropic's own names
+(``input_tokens``, ``output_tokens``: a native ``/v1/messages`` answer) are understood
+too. Reasoning tokens are part of ``completion_tokens`` on both wires and are billed as
+output.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ def _int(value: Any) -> int:
 def split_usage(usage: dict[str, Any] | None) -> Tokens:
     if not usage:
         return Tokens()
+    if "prompt_tokens" not in usage and ("input_tokens" in usage or "output_tokens" in usage):
+        usage = _from_anthropic(usage)
     prompt = _int(usage.get("prompt_tokens"))
     details = usage.get("prompt_tokens_details")
     cached = _int(details.get("cached_tokens")) if isinstance(details, dict) else 0
@@ -107,6 +111,16 @@ def split_usage(usage: dict[str, Any] | None) -> Tokens:
         cache_write_1h=w1h,
         reasoning=reasoning,
     )
+
+
+def _from_anthropic(usage: dict[str, Any]) -> dict[str, Any]:
+    """Anthropic's own usage names (a native ``/v1/messages`` answer) -> the OpenAI names."""
+    read = _int(usage.get("cache_read_input_tokens"))
+    write = _int(usage.get("cache_creation_input_tokens"))
+    out = dict(usage)
+    out["prompt_tokens"] = _int(usage.get("input_tokens")) + read + write
+    out["completion_tokens"] = _int(usage.get("output_tokens"))
+    return out
 
 
 def cost_usd(tokens: Tokens, price: Price) -> float:

@@ -72,3 +72,14 @@ def test_table_covers_the_models_named_in_the_seeds() -> None:
     assert names, "the seeds were not found"
     missing = sorted(n for n in names if TABLE.base(n) is None)
     assert missing == []
+
+
+def test_anthropic_native_usage_names() -> None:
+    native = {
+        "input_tokens": 100,
+        "output_tokens": 50,
+        "cache_creation_input_tokens": 2000,
+        "cache_read_input_tokens": 3000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 500, "ephemeral_1h_input_tokens": 1500},
+    }
+    assert split_usage(native) == Tokens(input=100, output=50, cache_read=3000, cache_write_5m=500, cache_write_1h=1500)
