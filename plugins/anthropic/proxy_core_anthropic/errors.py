@@ -23,13 +23,14 @@ def error_from_body(status: int, body: bytes, headers: dict[str, str]) -> Upstre
     detail = data.get("error") if isinstance(data, dict) else None
     if not isinstance(detail, dict):
         return UpstreamError(f"upstream returned HTTP {status}", status=status, headers=headers)
-    kind = detail.get("type") if isinstance(detail.get("type"), str) else anthropic_type_for_status(status)
-    message = detail.get("message") if isinstance(detail.get("message"), str) else f"upstream returned HTTP {status}"
+    kind = _str(detail.get("type")) or anthropic_type_for_status(status)
+    message = _str(detail.get("message")) or f"upstream returned HTTP {status}"
+    known = ANTHROPIC_ERROR_TYPES.get(kind)
     return UpstreamError(
         message,
         status=status,
         anthropic_type=kind,
-        openai_type=ANTHROPIC_ERROR_TYPES.get(kind, (status, None))[1],
+        openai_type=known[1] if known else None,
         raw=body,
         raw_api="anthropic",
         headers=headers,
@@ -41,7 +42,11 @@ def error_from_event(data: Any) -> UpstreamError:
     detail = data.get("error") if isinstance(data, dict) else None
     if not isinstance(detail, dict):
         detail = {}
-    kind = detail.get("type") if isinstance(detail.get("type"), str) else "api_error"
-    message = detail.get("message") if isinstance(detail.get("message"), str) else "the upstream stream failed"
+    kind = _str(detail.get("type")) or "api_error"
+    message = _str(detail.get("message")) or "the upstream stream failed"
     status, openai_type = ANTHROPIC_ERROR_TYPES.get(kind, (500, "server_error"))
     return UpstreamError(message, status=status, anthropic_type=kind, openai_type=openai_type)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

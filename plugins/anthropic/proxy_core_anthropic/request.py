@@ -21,6 +21,7 @@ Block = dict[str, Any]
 
 IMAGE_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 _SYSTEM_ROLES = frozenset({"system", "developer"})
+_PDF_B64 = "JVBERi"  # base64 of "%PDF-"
 
 
 def chat_to_messages(body: dict[str, Any], model: str, default_max_tokens: int) -> tuple[dict[str, Any], list[str]]:
@@ -163,12 +164,17 @@ def _file_block(file: Any, where: str) -> Block:
     if isinstance(file_id, str) and file_id:
         return {"type": "document", "source": {"type": "file", "file_id": file_id}}
     file_data = file.get("file_data")
-    if not isinstance(file_data, str) or not file_data.startswith("data:"):
+    if not isinstance(file_data, str) or not file_data:
         raise InvalidRequestError(
             f"{where}.file needs 'file_id' or 'file_data' as a data: URI (data:application/pdf;base64,...)",
             param=where,
         )
-    media_type, data = parse_data_uri(file_data, where)
+    if file_data.startswith("data:"):
+        media_type, data = parse_data_uri(file_data, where)
+    else:  # bare base64: the media type from `mime_type`, or a PDF recognised by its magic
+        mime = file.get("mime_type")
+        media_type = mime if isinstance(mime, str) else ("application/pdf" if file_data.startswith(_PDF_B64) else "")
+        data = file_data
     if media_type != "application/pdf":
         raise InvalidRequestError(
             f"{where}: file media type {media_type!r} is not supported (use application/pdf)", param=where

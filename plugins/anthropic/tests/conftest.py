@@ -18,8 +18,12 @@ from proxy_core.testing import BackgroundLoop, FakeUpstream, RunningGateway, def
 
 def anthropic_config(anthropic_url: str, openai_url: str) -> dict[str, Any]:
     config = default_config(anthropic_url=anthropic_url, openai_url=openai_url)
-    # Seed 001 names its model "anthropic/claude-3-5": an account called "anthropic".
-    config["providers"]["anthropic"] = {**config["providers"]["anthropic-main"], "models": {"claude-3-5": {}}}
+    # Seeds 001 and 003 name their models "anthropic/claude-3-5" and
+    # "@anthropic/claude-sonnet-4-5-20250929": an account called "anthropic".
+    config["providers"]["anthropic"] = {
+        **config["providers"]["anthropic-main"],
+        "models": {"claude-3-5": {}, "claude-sonnet-4-5-20250929": {}},
+    }
     # These tests are about the translators: the retry/health policy of the `fallback`
     # plugin (when installed) is not theirs to depend on; the core's default fallback
     # (next target on 429/5xx/529) stays.

@@ -481,3 +481,46 @@ def test_thinking_response_and_continuation(openai_client: openai.OpenAI, fake_a
             {"type": "tool_use", "id": "toolu_9", "name": "get_weather", "input": {}},
         ],
     }
+
+
+def test_cache_control_kept_everywhere(openai_client: openai.OpenAI, fake_anthropic: FakeUpstream) -> None:
+    cache = {"type": "ephemeral"}
+    tool = {**WEATHER_TOOL, "cache_control": cache}
+    openai_client.chat.completions.create(
+        model=MODEL,
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "doc", "cache_control": cache},  # type: ignore[typeddict-unknown-key]
+                    {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}, "cache_control": cache},  # type: ignore[typeddict-unknown-key]
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "toolu_c", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+                ],
+            },
+            {
+                "role": "tool",
+                "tool_call_id": "toolu_c",
+                "content": [{"type": "text", "text": "sunny", "cache_control": cache}],  # type: ignore[typeddict-unknown-key]
+            },
+        ],
+        tools=[tool],  # type: ignore[list-item]
+    )
+    body = fake_anthropic.last.json()
+    assert body["tools"][0]["cache_control"] == cache
+    assert body["messages"][0]["content"] == [
+        {"type": "text", "text": "doc", "cache_control": cache},
+        {"type": "image", "source": {"type": "url", "url": "https://x.test/a.png"}, "cache_control": cache},
+    ]
+    assert body["messages"][2]["content"] == [
+        {
+            "type": "tool_result",
+            "tool_use_id": "toolu_c",
+            "content": [{"type": "text", "text": "sunny", "cache_control": cache}],
+        }
+    ]

@@ -90,6 +90,7 @@ BAD_INPUT: list[tuple[dict[str, Any], str]] = [
         "'text/plain' is not supported",
     ),
     ({"messages": _user([{"type": "file", "file": {"filename": "a.pdf"}}])}, "needs 'file_id' or 'file_data'"),
+    ({"messages": _user([{"type": "file", "file": {"file_data": "aGVsbG8="}}])}, "file media type '' is not supported"),
     ({"messages": [{"role": "function", "name": "f", "content": "x"}]}, "unsupported role 'function'"),
     ({"messages": [{"role": "tool", "content": "x"}]}, "tool_call_id is required"),
     ({"messages": [{"role": "system", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}, "only text"),
