@@ -7,8 +7,9 @@ unknown -> ``stop``.
 
 Usage keeps OpenAI's meaning: ``prompt_tokens`` is the whole prompt (input + cache
 creation + cache read), ``prompt_tokens_details.cached_tokens`` its cache-read part;
-Anthropic's ``cache_creation_input_tokens`` / ``cache_read_input_tokens`` are added as
-they came.
+Anthropic's ``cache_creation_input_tokens`` / ``cache_read_input_tokens`` and the
+``cache_creation`` TTL breakdown are added as they came; ``output_tokens_details.
+thinking_tokens`` becomes ``completion_tokens_details.reasoning_tokens``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
         out["cache_creation_input_tokens"] = created
     if read is not None:
         out["cache_read_input_tokens"] = read
+    breakdown = usage.get("cache_creation")  # 5m / 1h TTL split: priced differently
+    if isinstance(breakdown, dict):
+        out["cache_creation"] = breakdown
+    details = usage.get("output_tokens_details")
+    if isinstance(details, dict) and isinstance(details.get("thinking_tokens"), int):
+        out["completion_tokens_details"] = {"reasoning_tokens": details["thinking_tokens"]}
     return out
 
 

@@ -103,6 +103,8 @@ def test_cache_usage_has_openai_meaning(openai_client: openai.OpenAI, fake_anthr
         "output_tokens": 5,
         "cache_creation_input_tokens": 1500,
         "cache_read_input_tokens": 300,
+        "cache_creation": {"ephemeral_5m_input_tokens": 500, "ephemeral_1h_input_tokens": 1000},
+        "output_tokens_details": {"thinking_tokens": 3},
     }
     fake_anthropic.queue(message_reply([{"type": "text", "text": "ok"}], usage=usage))
     response = openai_client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
@@ -113,6 +115,8 @@ def test_cache_usage_has_openai_meaning(openai_client: openai.OpenAI, fake_anthr
     extra = u.model_extra or {}
     assert extra["cache_creation_input_tokens"] == 1500
     assert extra["cache_read_input_tokens"] == 300
+    assert extra["cache_creation"] == {"ephemeral_5m_input_tokens": 500, "ephemeral_1h_input_tokens": 1000}
+    assert u.completion_tokens_details is not None and u.completion_tokens_details.reasoning_tokens == 3
 
 
 @pytest.mark.parametrize(

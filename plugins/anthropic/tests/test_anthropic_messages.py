@@ -12,6 +12,7 @@ from anthropic_helpers import MODEL, UPSTREAM_KEY, UPSTREAM_MODEL, events_for
 
 from proxy_core.testing import GATEWAY_KEY, FakeUpstream, Reply, RunningGateway
 from proxy_core.testing.fake_answers import ANTHROPIC_TEXT, anthropic_events
+from proxy_core.testing.fake_upstream import encode
 
 
 def test_native_create_seed(anthropic_client: anthropic.Anthropic, fake_anthropic: FakeUpstream) -> None:
@@ -248,3 +249,25 @@ def test_messages_route_without_v1(gateway: RunningGateway, fake_anthropic: Fake
     assert fake_anthropic.last.path == "/v1/messages"
     assert fake_anthropic.last.headers["anthropic-version"] == "2023-06-01"  # the default when absent
     assert fake_anthropic.last.headers["x-api-key"] == UPSTREAM_KEY
+
+
+def test_native_stream_relays_events_as_they_arrive(gateway: RunningGateway, fake_anthropic: FakeUpstream) -> None:
+    """The upstream goes silent after a few events: those events still reach the client."""
+    events = anthropic_events(UPSTREAM_MODEL, "one two three four")
+    fake_anthropic.queue(Reply.sse(events, stall_after=5))  # start, block start, ping, 2 deltas
+    got = b""
+    with (
+        httpx.Client(timeout=5) as http,
+        http.stream(
+            "POST",
+            gateway.url + "/v1/messages",
+            headers={"x-api-key": GATEWAY_KEY},
+            json={"model": MODEL, "max_tokens": 10, "stream": True, "messages": [{"role": "user", "content": "hi"}]},
+        ) as response,
+    ):
+        for chunk in response.iter_bytes():
+            got += chunk
+            if got.count(b"event: content_block_delta") == 2:
+                break
+    assert got == b"".join(encode(e) for e in events[:5])
+    assert fake_anthropic.wait_for_disconnect() is not None, "closing the client cancels the upstream request"
