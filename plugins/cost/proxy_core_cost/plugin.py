@@ -74,7 +74,8 @@ def make_state(section: dict[str, Any]) -> CostState:
 
 
 def _state(gateway: Gateway) -> CostState | None:
-    return gateway.state.get(NAME)
+    state: CostState | None = gateway.state.get(NAME)
+    return state
 
 
 @hookimpl

@@ -120,7 +120,8 @@ class ObservabilityState:
 
 
 def _state(gateway: Gateway) -> ObservabilityState | None:
-    return gateway.state.get(NAME)
+    state: ObservabilityState | None = gateway.state.get(NAME)
+    return state
 
 
 @hookimpl

@@ -105,7 +105,8 @@ def make_state(section: dict[str, Any]) -> TracingState | None:
 
 
 def _state(ctx: RequestContext) -> TracingState | None:
-    return ctx.gateway.state.get(NAME)
+    state: TracingState | None = ctx.gateway.state.get(NAME)
+    return state
 
 
 @hookimpl
@@ -180,7 +181,7 @@ def on_request_end(ctx: RequestContext) -> None:
     state = _state(ctx)
     if state is None:
         return
-    span: trace.Span | None = ctx.state.get(NAME) or _start(ctx, state)
+    span: trace.Span = ctx.state.get(NAME) or _start(ctx, state)
     token = ctx.state.pop(NAME + ".token", None)
     if token is not None:
         try:
