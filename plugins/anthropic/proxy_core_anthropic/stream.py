@@ -153,7 +153,8 @@ class ChatStream:
             self._thinking.setdefault(index, []).append(delta["thinking"])
             return [self._chunk({"reasoning_content": delta["thinking"]})]
         if kind == "signature_delta":
-            self._signatures[index] = self._signatures.get(index, "") + delta["signature"]
+            # The whole signature comes in one delta; a later one replaces it, as in the SDK.
+            self._signatures[index] = delta["signature"]
         return []
 
     def _stop(self, index: int) -> list[Any]:
