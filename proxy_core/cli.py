@@ -15,6 +15,10 @@ CONFIG_ENV = "PROXY_CORE_CONFIG"
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = _plugin_command(argv[0]) if argv else None
+    if command is not None:  # e.g. `proxy-core spend` from the cost plugin
+        return int(command(argv[1:]) or 0)
     parser = argparse.ArgumentParser(prog="proxy-core", description="LLM gateway")
     parser.add_argument("--version", action="version", version=f"proxy-core {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +45,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"proxy-core: {e}", file=sys.stderr)
         return 2
+
+
+def _plugin_command(name: str) -> Any:
+    """A sub-command a plugin package declares in the ``proxy_core.commands`` entry-point
+    group (``spend = "pkg.cli:main"``, called with the remaining arguments)."""
+    if name in ("serve", "check-config", "plugins") or name.startswith("-"):
+        return None
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="proxy_core.commands", name=name):
+        return ep.load()
+    return None
 
 
 def _check(path: str) -> int:

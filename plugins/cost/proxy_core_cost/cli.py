@@ -1,8 +1,9 @@
-"""``proxy-core-spend --config gateway.yaml [--group-by key] [--since 2026-11-01]``.
+"""``proxy-core spend --config gateway.yaml [--group-by key] [--since 2026-11-01]``.
 
 Reads the spend store named by ``plugins.cost.store`` in the config and prints the same
-report as ``GET /admin/spend`` (JSON, or a table with ``--table``). The core CLI has no
-plugin sub-command hook yet, so this ships as its own console script.
+report as ``GET /admin/spend`` (JSON, or a table with ``--table``). Declared in the
+``proxy_core.commands`` entry-point group (``proxy-core spend``) and as the console
+script ``proxy-core-spend``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .plugin import make_state
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="proxy-core-spend", description="spend report from the cost store")
+    parser = argparse.ArgumentParser(prog="proxy-core spend", description="spend report from the cost store")
     parser.add_argument("--config", required=True, help="path to gateway.yaml")
     parser.add_argument("--group-by", choices=["key", "user", "team", "model", "account", "route", "day"])
     parser.add_argument("--since", help="YYYY-MM-DD or ISO date-time (UTC)")
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config_mod.load(args.config)
         report = asyncio.run(_report(cfg.plugin_section("cost"), params))
     except (ConfigError, BadQuery) as e:
-        print(f"proxy-core-spend: {e}", file=sys.stderr)
+        print(f"proxy-core spend: {e}", file=sys.stderr)
         return 2
     if args.table:
         _print_table(report)

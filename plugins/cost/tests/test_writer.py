@@ -9,41 +9,11 @@ from typing import Any
 
 import orjson
 import pytest
-from cost_helpers import POSTGRES_URL
+from cost_helpers import POSTGRES_URL, rec
 from proxy_core_cost.record import SpendRecord
 from proxy_core_cost.store import Store, open_store
 from proxy_core_cost.writer import SpendWriter
 from structlog.testing import capture_logs
-
-
-def rec(i: int, **kw: Any) -> SpendRecord:
-    fields: dict[str, Any] = {
-        "request_id": f"req_{i:06d}",
-        "ts": time.time(),
-        "day": time.strftime("%Y-%m-%d", time.gmtime()),
-        "key_name": "test",
-        "user_name": "tester",
-        "teams": "qa",
-        "account": "openai-main",
-        "model": "gpt-4o-mini",
-        "route": "openai-main/gpt-4o-mini",
-        "requested_model": "openai-main/gpt-4o-mini",
-        "operation": "chat",
-        "stream": False,
-        "status": 200,
-        "outcome": "completed",
-        "input_tokens": 10,
-        "output_tokens": 5,
-        "cache_read_tokens": 0,
-        "cache_write_tokens": 0,
-        "reasoning_tokens": 0,
-        "cost_usd": 0.001,
-        "latency_ms": 12.5,
-        "ttft_ms": None,
-        "attempts": 1,
-        **kw,
-    }
-    return SpendRecord(**fields)
 
 
 class Flaky(Store):
