@@ -7,6 +7,8 @@ what the client got and exactly what the fake Anthropic upstream received.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import openai
 import pytest
@@ -61,7 +63,7 @@ def test_system_prompts_hoisted_with_cache_control(openai_client: openai.OpenAI,
     openai_client.chat.completions.create(
         model=MODEL,
         messages=[
-            {"role": "system", "content": [{"type": "text", "text": "LONG PROMPT", "cache_control": cache}]},  # type: ignore[typeddict-unknown-key]
+            {"role": "system", "content": [{"type": "text", "text": "LONG PROMPT", "cache_control": cache}]},
             {"role": "user", "content": "What should I check in a Helm chart review?"},
             {"role": "developer", "content": "Answer briefly."},
             {"role": "user", "content": "And in a Dockerfile?", "name": "bob"},
@@ -180,7 +182,9 @@ def test_default_max_tokens_per_model(
     assert fake_anthropic.last.json()["max_tokens"] == expected
 
 
-def test_default_max_tokens_from_model_table(gateway_factory, gateway_config, fake_anthropic: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_default_max_tokens_from_model_table(
+    gateway_factory: Callable[..., RunningGateway], gateway_config: dict[str, Any], fake_anthropic: FakeUpstream
+) -> None:
     gateway_config["providers"]["anthropic-main"]["models"]["claude-3-5"] = {"max_tokens": 1234}
     gw = gateway_factory(gateway_config)
     client = openai.OpenAI(base_url=gw.url, api_key=GATEWAY_KEY, max_retries=0)
@@ -301,11 +305,11 @@ def test_tools_round_trip_seed(openai_client: openai.OpenAI, fake_anthropic: Fak
         ),
         message_reply([{"type": "text", "text": "It is 28°C and partly cloudy in Bengaluru."}]),
     )
-    messages: list = [{"role": "user", "content": "Weather in Bengaluru?"}]
+    messages: list[Any] = [{"role": "user", "content": "Weather in Bengaluru?"}]
     first = openai_client.chat.completions.create(
         model=MODEL,
         messages=messages,
-        tools=[WEATHER_TOOL],  # type: ignore[list-item]
+        tools=[WEATHER_TOOL],
         tool_choice={"type": "function", "function": {"name": "get_weather"}},
     )
     assistant_msg = first.choices[0].message
@@ -370,9 +374,9 @@ def test_tool_choice_mapping(
     fake_anthropic: FakeUpstream,
     tool_choice: str | None,
     parallel: bool | None,
-    expected: dict,
+    expected: dict[str, Any],
 ) -> None:
-    kwargs: dict = {}
+    kwargs: dict[str, Any] = {}
     if tool_choice is not None:
         kwargs["tool_choice"] = tool_choice
     if parallel is not None:
@@ -381,7 +385,7 @@ def test_tool_choice_mapping(
         model=MODEL,
         messages=[{"role": "user", "content": "hi"}],
         tools=[WEATHER_TOOL],
-        **kwargs,  # type: ignore[list-item]
+        **kwargs,
     )
     assert fake_anthropic.last.json()["tool_choice"] == expected
 
@@ -471,7 +475,7 @@ def test_thinking_response_and_continuation(openai_client: openai.OpenAI, fake_a
         model=MODEL,
         messages=[
             {"role": "user", "content": "A bat and ball cost $1.10..."},
-            msg.model_dump(exclude_none=True),  # type: ignore[list-item]
+            msg.model_dump(exclude_none=True),
             {"role": "tool", "tool_call_id": "toolu_9", "content": "sunny"},
         ],
     )
@@ -496,8 +500,8 @@ def test_cache_control_kept_everywhere(openai_client: openai.OpenAI, fake_anthro
             {
                 "role": "user",
                 "content": [
-                    {"type": "text", "text": "doc", "cache_control": cache},  # type: ignore[typeddict-unknown-key]
-                    {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}, "cache_control": cache},  # type: ignore[typeddict-unknown-key]
+                    {"type": "text", "text": "doc", "cache_control": cache},
+                    {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}, "cache_control": cache},
                 ],
             },
             {
@@ -510,10 +514,10 @@ def test_cache_control_kept_everywhere(openai_client: openai.OpenAI, fake_anthro
             {
                 "role": "tool",
                 "tool_call_id": "toolu_c",
-                "content": [{"type": "text", "text": "sunny", "cache_control": cache}],  # type: ignore[typeddict-unknown-key]
+                "content": [{"type": "text", "text": "sunny", "cache_control": cache}],
             },
         ],
-        tools=[tool],  # type: ignore[list-item]
+        tools=[tool],
     )
     body = fake_anthropic.last.json()
     assert body["tools"][0]["cache_control"] == cache

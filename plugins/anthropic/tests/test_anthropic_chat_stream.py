@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import openai
@@ -155,7 +156,7 @@ def test_stream_cut_without_message_stop(openai_client: openai.OpenAI, fake_anth
 
 
 def test_stream_malformed_event(openai_client: openai.OpenAI, fake_anthropic: FakeUpstream) -> None:
-    events: list = events_for([{"type": "text", "text": "abcdefghijkl"}])[:4]
+    events: list[Any] = events_for([{"type": "text", "text": "abcdefghijkl"}])[:4]
     events.append(b"event: content_block_delta\ndata: {not json\n\n")
     fake_anthropic.queue(Reply.sse(events, delay_between=0.02))
     stream = openai_client.chat.completions.create(

@@ -5,6 +5,8 @@ A valid body goes up unchanged but for ``model``; streams are relayed event by e
 
 from __future__ import annotations
 
+from typing import Any
+
 import anthropic
 import httpx
 import pytest
@@ -51,13 +53,13 @@ def test_native_body_passes_unchanged(anthropic_client: anthropic.Anthropic, fak
         "tools": [{"type": "web_search_20250305", "name": "web_search", "max_uses": 2}],
         "metadata": {"user_id": "u1"},
     }
-    anthropic_client.messages.create(model=MODEL, **request, extra_body={"future_field": {"x": 1}})  # type: ignore[call-overload]
+    anthropic_client.messages.create(model=MODEL, **request, extra_body={"future_field": {"x": 1}})
     assert fake_anthropic.last.json() == {**request, "model": UPSTREAM_MODEL, "future_field": {"x": 1}}
 
 
 @pytest.mark.parametrize("style", ["api_key", "auth_token"])
 def test_both_auth_styles_seed_001(gateway: RunningGateway, fake_anthropic: FakeUpstream, style: str) -> None:
-    client = anthropic.Anthropic(base_url=gateway.url, max_retries=0, **{style: GATEWAY_KEY})  # type: ignore[arg-type]
+    client = anthropic.Anthropic(base_url=gateway.url, max_retries=0, **{style: GATEWAY_KEY})
     response = client.messages.create(
         model="anthropic/claude-3-5",
         max_tokens=1024,
@@ -75,7 +77,7 @@ def test_wrong_gateway_key_is_401_anthropic_shape(gateway: RunningGateway, fake_
     client = anthropic.Anthropic(base_url=gateway.url, api_key="wrong", max_retries=0)
     with pytest.raises(anthropic.AuthenticationError) as info:
         client.messages.create(model=MODEL, max_tokens=5, messages=[{"role": "user", "content": "hi"}])
-    assert info.value.body["type"] == "error"  # type: ignore[index]
+    assert info.value.body["type"] == "error"
     assert fake_anthropic.requests == []
 
 
@@ -143,7 +145,7 @@ def test_native_stream_error_event(anthropic_client: anthropic.Anthropic, fake_a
 def test_native_stream_bad_upstream_ends_in_error_event(
     gateway: RunningGateway, fake_anthropic: FakeUpstream, bad_tail: list[bytes]
 ) -> None:
-    events: list = anthropic_events(UPSTREAM_MODEL, "abcdefgh")[:5]
+    events: list[Any] = anthropic_events(UPSTREAM_MODEL, "abcdefgh")[:5]
     fake_anthropic.queue(Reply.sse(events + bad_tail, delay_between=0.02))
     with httpx.Client() as http:
         response = http.post(

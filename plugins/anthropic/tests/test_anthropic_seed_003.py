@@ -89,7 +89,7 @@ def test_pdf_with_mime_type(client: openai.OpenAI, fake_anthropic: FakeUpstream,
                 "role": "user",
                 "content": [
                     {"type": "text", "text": "What are the key findings in this document?"},
-                    {"type": "file", "file": {"mime_type": "application/pdf", "file_data": pdf_data}},  # type: ignore[typeddict-unknown-key]
+                    {"type": "file", "file": {"mime_type": "application/pdf", "file_data": pdf_data}},
                 ],
             },
         ],
