@@ -1,6 +1,6 @@
 """Request throughput with the cost, tracing and observability plugins on vs off, in one run.
 
-    .venv/bin/python plugins/observability/scripts/overhead.py [--requests 2000] [--concurrency 8]
+    .venv/bin/python plugins/observability/scripts/overhead.py [--requests 2000] > /dev/null
 
 Both gateways (uvicorn, real HTTP) serve the same fake OpenAI upstream, interleaved in
 rounds so machine noise hits both alike; the result is a ratio, not an absolute number.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 
 from proxy_core.gateway import Gateway
+from proxy_core.logs import configure
 from proxy_core.testing import GATEWAY_KEY, FakeUpstream, default_config
 from proxy_core.testing.server import BackgroundLoop, RunningGateway
 
@@ -76,6 +78,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    configure("info")  # JSON log lines as in production (stdout: send it to /dev/null)
     loop = BackgroundLoop()
     fake = FakeUpstream("openai")
     loop.run(fake.start())
@@ -100,11 +103,11 @@ def main() -> None:
             base = med["plugins off"]
             kind = "stream" if stream else "json"
             for name, rate in med.items():
-                print(f"{kind:6} {name:32} {rate:8.0f} req/s  ratio {rate / base:.3f}")
+                print(f"{kind:6} {name:32} {rate:8.0f} req/s  ratio {rate / base:.3f}", file=sys.stderr)
         for name, cfg in (("plugins off", off), ("cost+tracing+observability on", on)):
             cfg = {**cfg, "plugins": {**cfg["plugins"], "cost": {"store": f"sqlite:///{tmp}/micro.db"}}}
             us = loop.run(hook_cost(Gateway(cfg), 5000), timeout=120)
-            print(f"hooks  {name:32} {us:8.1f} us/request")
+            print(f"hooks  {name:32} {us:8.1f} us/request", file=sys.stderr)
     finally:
         for gw in gateways.values():
             gw.stop()
