@@ -1,5 +1,7 @@
 """Spend stores: a SQLite file (``sqlite:///path``) or PostgreSQL (``postgresql://...``).
 
+SQLite URLs follow SQLAlchemy: ``sqlite:///relative.db``, ``sqlite:////absolute/path.db``.
+
 One table (default name ``spend``), one row per client request, ``request_id`` unique:
 a batch that is written again after a lost acknowledgement inserts nothing twice
 (``INSERT ... ON CONFLICT (request_id) DO NOTHING``). Errors are sorted into
