@@ -31,6 +31,7 @@ echo anything); errors appear as ``error.type`` and status codes only.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -121,13 +122,14 @@ def gateway_started(gateway: Gateway) -> None:
 
 
 @hookimpl
-def gateway_stopping(gateway: Gateway) -> None:
+async def gateway_stopping(gateway: Gateway) -> None:
     state: TracingState | None = gateway.state.pop(NAME, None)
     if state is None:
         return
     for client in state.instrumented:
         HTTPXClientInstrumentor.uninstrument_client(client)
-    state.provider.shutdown()  # flushes the batch processor
+    # Flushes the batch processor: blocking HTTP, so off the event loop.
+    await asyncio.to_thread(state.provider.shutdown)
 
 
 def _start(ctx: RequestContext, state: TracingState) -> trace.Span:

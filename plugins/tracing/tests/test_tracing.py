@@ -195,3 +195,23 @@ def test_bad_config_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"plugins\.tracing\.sample_ratio"):
         make_state({"exporter": "memory", "sample_ratio": 2})
     assert make_state({}) is None  # tracing is off unless an exporter is configured
+
+
+def test_otlp_http_exporter_sends_spans_on_shutdown(
+    gateway_factory: Callable[..., Any],
+    fake_openai: FakeUpstream,
+    fake_anthropic: FakeUpstream,
+    tmp_path: Path,
+    sdk: Callable[..., openai.OpenAI],
+) -> None:
+    collector = fake_anthropic  # any HTTP server that records what it gets
+    cfg = config(fake_openai, tmp_path, exporter="otlp", endpoint=collector.url + "/v1/traces")
+    gw = gateway_factory(cfg)
+    sdk(gw.url).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+    gw.stop()  # gateway_stopping flushes the batch processor
+    assert collector.wait_for_requests(1, timeout=5)
+    sent = collector.requests[0]
+    assert (sent.method, sent.path) == ("POST", "/v1/traces")
+    assert sent.headers["content-type"] == "application/x-protobuf"
+    assert b"gen_ai.usage.input_tokens" in sent.body and b"proxy-core" in sent.body
+    assert GATEWAY_KEY.encode() not in sent.body and b"sk-upstream-openai-secret" not in sent.body
