@@ -120,6 +120,9 @@ def _from_anthropic(usage: dict[str, Any]) -> dict[str, Any]:
     out = dict(usage)
     out["prompt_tokens"] = _int(usage.get("input_tokens")) + read + write
     out["completion_tokens"] = _int(usage.get("output_tokens"))
+    details = usage.get("output_tokens_details")
+    if isinstance(details, dict):
+        out["completion_tokens_details"] = {"reasoning_tokens": _int(details.get("thinking_tokens"))}
     return out
 
 

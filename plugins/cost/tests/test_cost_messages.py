@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import anthropic
+import openai
 import pytest
 from cost_helpers import ADMIN_KEY, wait_for_spend
 
@@ -50,3 +51,17 @@ def test_messages_non_stream_and_stream_cost_the_same(gw: Any, fake_anthropic: F
     assert report["total"]["input_tokens"] == 2 * 5100
     assert report["total"]["cache_read_tokens"] == 6000 and report["total"]["cache_write_tokens"] == 4000
     assert [r["model"] for r in report["rows"]] == ["claude-sonnet-4-5"]
+
+
+def test_chat_through_anthropic_bills_1h_cache_writes(gw: Any, fake_anthropic: FakeUpstream) -> None:
+    usage = {**USAGE, "cache_creation": {"ephemeral_5m_input_tokens": 500, "ephemeral_1h_input_tokens": 1500}}
+    fake_anthropic.queue(
+        Reply.json(anthropic_message("claude-sonnet-4-5", [{"type": "text", "text": "ok"}], usage=usage))
+    )
+    with openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model=MODEL, messages=[{"role": "user", "content": "hi"}]
+        )
+    expected = (100 * 3.0 + 500 * 3.75 + 1500 * 6.0 + 3000 * 0.30 + 50 * 15.0) / 1e6
+    assert float(raw.headers["x-proxy-core-cost-usd"]) == pytest.approx(expected, abs=1e-12)
+    assert raw.parse().usage.prompt_tokens == 5100

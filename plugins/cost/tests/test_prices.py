@@ -81,5 +81,9 @@ def test_anthropic_native_usage_names() -> None:
         "cache_creation_input_tokens": 2000,
         "cache_read_input_tokens": 3000,
         "cache_creation": {"ephemeral_5m_input_tokens": 500, "ephemeral_1h_input_tokens": 1500},
+        "output_tokens_details": {"thinking_tokens": 20},
     }
-    assert split_usage(native) == Tokens(input=100, output=50, cache_read=3000, cache_write_5m=500, cache_write_1h=1500)
+    tokens = split_usage(native)
+    assert tokens == Tokens(
+        input=100, output=50, cache_read=3000, cache_write_5m=500, cache_write_1h=1500, reasoning=20
+    )
