@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 
 import structlog
 
 
 def configure(level: str = "info") -> None:
+    # One line per event, written at once: uvicorn ends a graceful shutdown by re-raising
+    # SIGTERM, which kills the process without flushing a block-buffered stdout.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     logging.basicConfig(level=numeric, format="%(message)s")
     # httpx logs every request line at INFO: noise on the hot path, and URLs may carry secrets.
