@@ -19,7 +19,9 @@ Policy for OpenAI-only parameters (one rule, no exceptions but ``n``):
 
 Default ``max_tokens`` (Anthropic requires one, OpenAI does not): the model's
 ``max_tokens`` entry in the account's model table (config) wins; otherwise
-:data:`DEFAULT_MAX_TOKENS` by model-name prefix, else :data:`FALLBACK_MAX_TOKENS`.
+:data:`DEFAULT_MAX_TOKENS` by model-name prefix, else :data:`FALLBACK_MAX_TOKENS`. When
+the client sent a ``thinking`` budget at least as large as that default, the default
+becomes budget + default (Anthropic requires ``max_tokens`` > ``budget_tokens``).
 """
 
 from __future__ import annotations
@@ -121,6 +123,10 @@ def _max_tokens(body: dict[str, Any], default_max: int) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise InvalidRequestError(f"'{name}' must be a positive integer", param=name)
         return value
+    thinking = body.get("thinking")
+    budget = thinking.get("budget_tokens") if isinstance(thinking, dict) else None
+    if isinstance(budget, int) and budget >= default_max:
+        return budget + default_max  # the default must leave room for the answer
     return default_max
 
 

@@ -532,3 +532,17 @@ def test_cache_control_kept_everywhere(openai_client: openai.OpenAI, fake_anthro
             "content": [{"type": "text", "text": "sunny", "cache_control": cache}],
         }
     ]
+
+
+@pytest.mark.parametrize(("budget", "expected"), [(2030, 8192), (8192, 16384), (20000, 28192)])
+def test_default_max_tokens_leaves_room_for_thinking(
+    openai_client: openai.OpenAI, fake_anthropic: FakeUpstream, budget: int, expected: int
+) -> None:
+    openai_client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "hi"}],
+        extra_body={"thinking": {"type": "enabled", "budget_tokens": budget}},
+    )
+    body = fake_anthropic.last.json()
+    assert body["max_tokens"] == expected
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": budget}
