@@ -1,0 +1,40 @@
+"""SigV4 signing of an ``httpx.Request`` with botocore's signer, over the exact bytes sent.
+
+Signed headers: ``host``, the ``x-amz-*`` headers the signer adds, and the request's
+``content-type`` and ``anthropic-*`` headers. Hop-by-hop and transport headers
+(``accept-encoding``, ``connection``, ``content-length``, ``user-agent``) are left out of
+the signature so a transport that rewrites them cannot break it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import ReadOnlyCredentials
+
+# botocore logs the canonical request (with X-Amz-Security-Token) at DEBUG: never let it.
+logging.getLogger("botocore.auth").setLevel(logging.INFO)
+
+_SIGNED_PREFIXES = ("anthropic-", "x-amz-")
+_SIGNED_NAMES = frozenset({"content-type", "host"})
+_ADDED = ("Authorization", "X-Amz-Date", "X-Amz-Security-Token")
+
+
+def sign(request: httpx.Request, creds: ReadOnlyCredentials, service: str, region: str) -> None:
+    """Add ``Authorization``, ``X-Amz-Date`` (and ``X-Amz-Security-Token``) to ``request``."""
+    for name in _ADDED:
+        request.headers.pop(name, None)
+    headers = {
+        name: value
+        for name, value in request.headers.items()
+        if name in _SIGNED_NAMES or name.startswith(_SIGNED_PREFIXES)
+    }
+    aws = AWSRequest(method=request.method, url=str(request.url), data=request.content, headers=headers)
+    SigV4Auth(creds, service, region).add_auth(aws)
+    for name in _ADDED:
+        value = aws.headers.get(name)
+        if value is not None:
+            request.headers[name] = value

@@ -1,0 +1,126 @@
+"""Chat completions, messages and count_tokens through the official SDKs, with each auth
+method, against the fake platform that verifies every request's SigV4 signature."""
+
+from __future__ import annotations
+
+import anthropic
+import openai
+import pytest
+from conftest import ACCOUNTS, MODEL
+from fakes import ACCESS_KEY_ID, API_KEY, WORKSPACE, FakePlatform, FakeSTS
+
+from proxy_core.testing import Reply
+from proxy_core.testing.fake_answers import ANTHROPIC_TEXT, anthropic_events, anthropic_message
+
+USER = [{"role": "user", "content": "hi"}]
+
+
+def assert_authenticated(platform: FakePlatform, account: str) -> None:
+    """What the fake received: workspace header, the account's credentials and nothing else."""
+    assert platform.rejections == []
+    assert platform.requests, "no upstream request"
+    for request in platform.requests:
+        h = request.headers
+        assert h["anthropic-workspace-id"] == WORKSPACE
+        assert "x-api-key" not in h
+        if account == "aws-apikey":
+            assert h["authorization"] == f"Bearer {API_KEY}"
+            assert not [name for name in h if name.startswith("x-amz-")]
+        else:
+            assert h["authorization"].startswith("AWS4-HMAC-SHA256 Credential=")
+            assert "/us-west-2/aws-external-anthropic/aws4_request" in h["authorization"]
+            if account == "aws-key":
+                assert ACCESS_KEY_ID in h["authorization"] and "x-amz-security-token" not in h
+            else:
+                assert "ASIATESTCANARY" in h["authorization"] and h["x-amz-security-token"]
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_chat_completion(account: str, oai: openai.OpenAI, platform: FakePlatform, sts: FakeSTS) -> None:
+    r = oai.chat.completions.create(model=f"{account}/{MODEL}", messages=USER, max_tokens=50)
+    assert r.choices[0].message.content == ANTHROPIC_TEXT
+    assert r.model == f"{account}/{MODEL}"
+    assert r.usage is not None and r.usage.prompt_tokens == 12
+    assert_authenticated(platform, account)
+    sent = platform.last
+    assert sent.path == "/v1/messages"
+    assert sent.json() == {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 50}
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_chat_stream(account: str, oai: openai.OpenAI, platform: FakePlatform) -> None:
+    stream = oai.chat.completions.create(
+        model=f"{account}/{MODEL}", messages=USER, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == ANTHROPIC_TEXT
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 8
+    assert platform.last.json()["stream"] is True
+    assert platform.last.headers["accept"] == "text/event-stream"
+    assert_authenticated(platform, account)
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_messages(account: str, ant: anthropic.Anthropic, platform: FakePlatform) -> None:
+    msg = ant.messages.create(
+        model=f"{account}/{MODEL}",
+        max_tokens=64,
+        system=[{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}],
+        messages=[{"role": "user", "content": "hi"}],
+        extra_headers={"anthropic-beta": "files-api-2025-04-14"},
+    )
+    assert msg.content[0].type == "text" and msg.content[0].text == ANTHROPIC_TEXT
+    assert_authenticated(platform, account)
+    sent = platform.last
+    body = sent.json()
+    assert body["model"] == MODEL  # bare first-party id upstream
+    assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert sent.headers["anthropic-beta"] == "files-api-2025-04-14"
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_messages_stream(account: str, ant: anthropic.Anthropic, platform: FakePlatform) -> None:
+    platform.queue(Reply.sse(anthropic_events(MODEL, "streamed through AWS")))
+    with ant.messages.stream(
+        model=f"{account}/{MODEL}", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == "streamed through AWS"
+    assert final.usage.output_tokens == 8
+    assert_authenticated(platform, account)
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_count_tokens(account: str, ant: anthropic.Anthropic, platform: FakePlatform) -> None:
+    r = ant.messages.count_tokens(model=f"{account}/{MODEL}", messages=[{"role": "user", "content": "hi"}])
+    assert r.input_tokens == 42
+    assert platform.last.path == "/v1/messages/count_tokens"
+    assert_authenticated(platform, account)
+
+
+def test_tools_and_thinking_round_trip(oai: openai.OpenAI, platform: FakePlatform) -> None:
+    content = [
+        {"type": "thinking", "thinking": "weather needs a tool", "signature": "sig-abc=="},
+        {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+    ]
+    platform.queue(Reply.json(anthropic_message(MODEL, content, stop_reason="tool_use")))
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    r = oai.chat.completions.create(
+        model=f"aws-key/{MODEL}",
+        messages=USER,
+        tools=tools,
+        tool_choice="required",
+        extra_body={"thinking": {"type": "enabled", "budget_tokens": 1024}},
+    )
+    choice = r.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.tool_calls is not None
+    assert choice.message.tool_calls[0].function.arguments == '{"city":"Paris"}'
+    extra = choice.message.model_extra or {}
+    assert extra["thinking_blocks"][0]["signature"] == "sig-abc=="
+    sent = platform.last.json()
+    assert sent["tools"][0]["name"] == "get_weather" and sent["tool_choice"] == {"type": "any"}
+    assert sent["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert_authenticated(platform, "aws-key")
