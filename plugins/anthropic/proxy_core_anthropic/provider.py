@@ -22,7 +22,7 @@ from proxy_core.provider import StreamTranslator
 from .errors import error_from_body
 from .params import default_max_tokens
 from .request import chat_to_messages
-from .response import message_to_chat
+from .response import message_to_chat, openai_usage
 from .stream import ChatStream, PassthroughStream
 from .validate import validate_native
 
@@ -100,6 +100,14 @@ class AnthropicProvider(Provider):
             options = attempt.body.get("stream_options")
             return ChatStream(include_usage=isinstance(options, dict) and options.get("include_usage") is True)
         return PassthroughStream()
+
+    def usage_of(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any] | None:
+        """A complete response's usage in OpenAI names: native Messages answers carry
+        Anthropic's names; count_tokens answers are not usage (nothing was generated)."""
+        usage = response.get("usage")
+        if not isinstance(usage, dict) or ctx.operation.name == "count_tokens":
+            return None
+        return usage if ctx.operation.name == "chat" else openai_usage(usage)
 
     def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
         retry_after = headers.get("retry-after")
