@@ -122,7 +122,7 @@ class RequestContext:
     status: int | None = None
     outcome: str | None = None  # "completed" | "failed"
     error: ProxyError | None = None
-    usage: dict[str, Any] | None = None
+    usage: dict[str, Any] | None = None  # OpenAI names, whatever the route (Provider.usage_of)
     first_token_at: float | None = None
     ended: float | None = None
     client_closed: bool = False

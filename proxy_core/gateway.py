@@ -61,7 +61,7 @@ class Gateway:
         self.providers: dict[str, Provider] = self._build_providers()
         self.route_table: dict[str, Route] = self._compile_routes()
         self.extra_routes: list[StarletteRoute] = []
-        self.hooks.register_routes(self._register_route)
+        self.hooks.register_routes(self._register_route, self)
         self._transport = transport
         self.clients: dict[str, httpx.AsyncClient] = {}
         self.started = False

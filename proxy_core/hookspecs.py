@@ -52,12 +52,13 @@ def register_providers(register: Callable[[str, type], None]) -> None:
 
 
 @hookspec
-def register_routes(register: Callable[..., None]) -> None:
-    """Add HTTP routes. Runs once when the gateway is built.
+def register_routes(register: Callable[..., None], gateway: Gateway) -> None:
+    """Add HTTP routes. Runs once when the gateway is built (after its providers).
 
     Call ``register(path, endpoint, methods=["GET"])``. ``endpoint`` is an ASGI app or an
     ``async def (request) -> Response`` Starlette endpoint; the route is served at
-    ``path`` and under ``/v1`` + ``path``. Return value ignored; must be synchronous.
+    ``path`` and under ``/v1`` + ``path``. ``gateway`` is the gateway being built (not
+    started yet): keep it for the endpoint. Return value ignored; must be synchronous.
     """
 
 

@@ -176,7 +176,7 @@ async def _exchange(ctx: RequestContext, attempt: Attempt, request: UpstreamRequ
             raise UpstreamError("the upstream returned a body that is not JSON", status=502) from None
         result = provider.parse_response(ctx, attempt, data)
         hooks.transform_response(ctx, attempt, result)
-        ctx.usage = result.get("usage")
+        ctx.usage = provider.usage_of(ctx, result)
         attempt.ended = time.monotonic()
         hooks.on_attempt_end(ctx, attempt)
         return JSONResult(ctx.operation.render(ctx, result))

@@ -99,8 +99,8 @@ class Hooks:
     def register_providers(self, register: Callable[[str, type], None]) -> None:
         self._h.register_providers(register=register)
 
-    def register_routes(self, register: Callable[..., None]) -> None:
-        self._h.register_routes(register=register)
+    def register_routes(self, register: Callable[..., None], gateway: Gateway) -> None:
+        self._h.register_routes(register=register, gateway=gateway)
 
     async def gateway_started(self, gateway: Gateway) -> None:
         # One at a time, awaiting each: a failing plugin must not leave others' coroutines unawaited.

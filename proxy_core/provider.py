@@ -95,6 +95,12 @@ class Provider:
     def stream_translator(self, ctx: RequestContext, attempt: Attempt) -> StreamTranslator:
         raise NotImplementedError
 
+    def usage_of(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any] | None:
+        """A complete response's usage in OpenAI names (``prompt_tokens``...), for
+        ``ctx.usage``. Override when the response is in another shape (native routes)."""
+        usage = response.get("usage")
+        return usage if isinstance(usage, dict) else None
+
     def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
         """The provider's error response as an :class:`UpstreamError` (status kept)."""
         message = f"upstream returned HTTP {status}"

@@ -79,11 +79,8 @@ def _state(gateway: Gateway) -> CostState | None:
 
 
 @hookimpl
-def register_routes(register: Callable[..., None]) -> None:
-    # The route needs its gateway: ``register`` is the gateway's bound method.
-    gateway = getattr(register, "__self__", None)
-    if isinstance(gateway, Gateway):
-        register("/admin/spend", spend_endpoint(gateway), methods=["GET"])
+def register_routes(register: Callable[..., None], gateway: Gateway) -> None:
+    register("/admin/spend", spend_endpoint(gateway), methods=["GET"])
 
 
 @hookimpl

@@ -6,7 +6,7 @@ plugins:
     retry: {attempts: 2, backoff_ms: 250, max_backoff_ms: 4000, retry_after_cap_s: 10,
             on_status: [429, 500, 502, 503, 529]}
     fallback_on: [401, 403, 404, 429, 500, 502, 503, 529, timeout, connect_error]
-    timeouts: {connect: 10, first_token: 60, idle: 120, total: 600}
+    timeouts: {connect: 5, first_token: 30, idle: 60, total: 600}   # default: none, the account's apply
     health: {failures: 5, window_s: 30, cooldown_s: 30}
     retry_budget: {ratio: 0.2, min_per_s: 10}
 routes:
@@ -46,10 +46,12 @@ class Retry(_Model):
 
 
 class Timeouts(_Model):
-    connect: float | None = Field(10, gt=0)
-    first_token: float | None = Field(60, gt=0)
-    idle: float | None = Field(120, gt=0)
-    total: float | None = Field(600, gt=0)
+    """Unset (None) limits leave the account's own ``timeout`` settings in charge."""
+
+    connect: float | None = Field(None, gt=0)
+    first_token: float | None = Field(None, gt=0)
+    idle: float | None = Field(None, gt=0)
+    total: float | None = Field(None, gt=0)
 
 
 class Health(_Model):

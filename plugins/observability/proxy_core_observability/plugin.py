@@ -125,9 +125,8 @@ def _state(gateway: Gateway) -> ObservabilityState | None:
 
 
 @hookimpl
-def register_routes(register: Callable[..., None]) -> None:
-    gateway = getattr(register, "__self__", None)  # the gateway's bound method
-    if isinstance(gateway, Gateway) and gateway.config.plugin_section(NAME).get("metrics", True) is not False:
+def register_routes(register: Callable[..., None], gateway: Gateway) -> None:
+    if gateway.config.plugin_section(NAME).get("metrics", True) is not False:
         register("/metrics", metrics_endpoint(gateway), methods=["GET"])
 
 
