@@ -30,8 +30,6 @@ class CredentialSource(Protocol):
 class PlatformAuth(httpx.Auth):
     """``anthropic-workspace-id`` on every request, then a SigV4 signature or a bearer key."""
 
-    requires_request_body = True
-
     def __init__(
         self, workspace_id: str, region: str, *, credentials: CredentialSource | None = None, api_key: str = ""
     ) -> None:
@@ -50,6 +48,7 @@ class PlatformAuth(httpx.Auth):
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         self._prepare(request)
         if self.credentials is not None:
+            await _read_whole(request)
             sign(request, await self.credentials.get(), SERVICE, self.region)
         else:
             request.headers["authorization"] = self._bearer
@@ -57,3 +56,13 @@ class PlatformAuth(httpx.Auth):
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("Claude Platform on AWS accounts are served by the gateway's async client only")
+
+
+async def _read_whole(request: httpx.Request) -> None:
+    """A streamed body (a file upload) is signed over its bytes: read it, send it whole."""
+    try:
+        request.content  # noqa: B018 - raises when the body is a stream not read yet
+    except httpx.RequestNotRead:
+        body = await request.aread()
+        request.headers.pop("transfer-encoding", None)
+        request.headers["content-length"] = str(len(body))
