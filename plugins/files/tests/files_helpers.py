@@ -1,0 +1,67 @@
+"""Helpers of the files plugin's tests: config, SDK clients, Anthropic file metadata, multipart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+
+from proxy_core.testing import GATEWAY_KEY, RecordedRequest, RunningGateway, default_config
+
+OPENAI_ONLY_KEY = "sk-proxy-core-openai-only"
+UPLOAD_LIMIT = 64 * 1024  # small, so the oversize tests stay fast
+FILES_BETA = "files-api-2025-04-14"
+
+
+def files_config(anthropic_url: str, openai_url: str) -> dict[str, Any]:
+    config = default_config(anthropic_url=anthropic_url, openai_url=openai_url)
+    config["auth"]["keys"].append({"name": "openai-only", "key": OPENAI_ONLY_KEY, "models": ["openai-main/*"]})
+    config["plugins"] = {"disabled": ["fallback"], "files": {"max_upload_bytes": UPLOAD_LIMIT}}
+    return config
+
+
+def sdk(gateway: RunningGateway, key: str = GATEWAY_KEY, **headers: str) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url=gateway.url + "/v1", api_key=key, max_retries=0, timeout=10, default_headers=headers or None
+    )
+
+
+def anthropic_file(
+    file_id: str = "file_011CNha8iCJcU1wXNR6q4V8w",
+    filename: str = "document.txt",
+    size: int = 11,
+    downloadable: bool = False,
+    mime_type: str = "text/plain",
+) -> dict[str, Any]:
+    """File metadata as Anthropic's Files API returns it."""
+    return {
+        "id": file_id,
+        "type": "file",
+        "filename": filename,
+        "mime_type": mime_type,
+        "size_bytes": size,
+        "created_at": "2025-04-15T18:37:24.100435Z",
+        "downloadable": downloadable,
+    }
+
+
+CREATED_AT = 1744742244  # 2025-04-15T18:37:24Z
+
+
+def multipart_parts(request: RecordedRequest) -> list[tuple[dict[str, str], bytes]]:
+    """The parts of a recorded multipart request: (headers, data)."""
+    ctype = request.headers["content-type"]
+    assert ctype.startswith("multipart/form-data; boundary="), ctype
+    boundary = ctype.split("boundary=", 1)[1].strip('"').encode()
+    body = request.body
+    assert body.endswith(b"--" + boundary + b"--\r\n"), body[-80:]
+    parts = []
+    for chunk in body.split(b"--" + boundary)[1:-1]:
+        assert chunk.startswith(b"\r\n") and chunk.endswith(b"\r\n")
+        head, _, data = chunk[2:-2].partition(b"\r\n\r\n")
+        headers = {}
+        for line in head.split(b"\r\n"):
+            name, _, value = line.decode().partition(":")
+            headers[name.strip().lower()] = value.strip()
+        parts.append((headers, data))
+    return parts
