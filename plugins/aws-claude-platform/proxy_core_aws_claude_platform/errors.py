@@ -14,6 +14,8 @@ Credential values of the account are scrubbed from every message and raw body.
 
 from __future__ import annotations
 
+import re
+
 import orjson
 from proxy_core_anthropic.errors import error_from_body
 
@@ -47,10 +49,14 @@ def iam_action(method: str, path: str) -> str:
     return "CreateInference"
 
 
+# AWS access key ids (long-term AKIA..., temporary ASIA...), whosever they are.
+_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
+
+
 def scrub(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "[redacted]")
-    return text
+    return _KEY_ID.sub("[redacted]", text)
 
 
 def _aws_message(body: bytes) -> str | None:
@@ -78,8 +84,8 @@ def platform_error(
     request: tuple[str, str] | None,
     secrets: list[str],
 ) -> UpstreamError:
-    for secret in secrets:
-        body = body.replace(secret.encode(), b"[redacted]")
+    if secrets or _KEY_ID.search(body.decode("utf-8", "replace")):
+        body = scrub(body.decode("utf-8", "replace"), secrets).encode()
     base = error_from_body(status, body, {k: v for k, v in headers.items() if k == "retry-after"})
     aws_type = headers.get("x-amzn-errortype", "").split(":", 1)[0]
     text = _aws_message(body) or base.message

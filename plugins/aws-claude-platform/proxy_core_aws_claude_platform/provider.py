@@ -90,5 +90,7 @@ class AwsClaudePlatformProvider(AnthropicProvider):
             region=s.region,
             api_key_auth=isinstance(s.auth, ApiKeyAuth),
             request=LAST_REQUEST.get(),
-            secrets=self._secrets,
+            secrets=self._secrets + self.credentials.secrets()
+            if isinstance(self.credentials, AssumedRoleCredentials)
+            else self._secrets,
         )

@@ -59,6 +59,11 @@ class AssumedRoleCredentials:
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
 
+    def secrets(self) -> list[str]:
+        """The temporary credentials in use (for scrubbing error text)."""
+        c = self._creds
+        return [c.access_key, c.secret_key, c.token or ""] if c is not None else []
+
     def _fresh(self) -> bool:
         return self._creds is not None and self.clock() < self._expires_at - self.settings.refresh_before_s
 
