@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -23,8 +24,15 @@ from .asgi import (
     send_json,
     watch_disconnect,
 )
-from .context import RequestContext
-from .errors import AuthenticationError, ClientClosedError, ProxyError, ServiceUnavailableError, internal_error
+from .context import Principal, RequestContext
+from .errors import (
+    AuthenticationError,
+    ClientClosedError,
+    PermissionDeniedError,
+    ProxyError,
+    ServiceUnavailableError,
+    internal_error,
+)
 from .operations import Operation
 
 if TYPE_CHECKING:
@@ -41,6 +49,27 @@ def client_key(headers: dict[str, str]) -> str | None:
     if auth and auth[:7].lower() == "bearer ":
         return auth[7:].strip() or None
     return None
+
+
+async def authenticate_headers(
+    gateway: Gateway, headers: Mapping[str, str], path: str, *, admin: bool = False
+) -> Principal:
+    """The caller of a request that is not a client operation (/models, plugin routes).
+
+    ``headers`` must have lower-case names. Raises ``AuthenticationError`` (401), or
+    ``PermissionDeniedError`` (403) when ``admin`` is required and the key is not one.
+    """
+    if not gateway.started:
+        await gateway.start()
+    lowered = dict(headers)
+    ctx = RequestContext(gateway, gateway.operations["chat"], lowered, path)
+    ctx.client_key = client_key(lowered)
+    principal = await gateway.hooks.authenticate(ctx)
+    if principal is None:
+        raise AuthenticationError("Missing or invalid gateway API key")
+    if admin and not principal.admin:
+        raise PermissionDeniedError(f"key '{principal.name}' is not an admin key")
+    return principal
 
 
 class OperationEndpoint:
@@ -197,15 +226,8 @@ class ModelsEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         gateway = self.gateway
-        if not gateway.started:
-            await gateway.start()
-        headers = header_dict(scope)
-        ctx = RequestContext(gateway, gateway.operations["chat"], headers, route_path(scope))
-        ctx.client_key = client_key(headers)
         try:
-            principal = await gateway.hooks.authenticate(ctx)
-            if principal is None:
-                raise AuthenticationError("Missing or invalid gateway API key")
+            principal = await authenticate_headers(gateway, header_dict(scope), route_path(scope))
         except ProxyError as e:
             await send_bytes(send, e.status, e.body_for("openai"), {"content-type": "application/json"})
             return

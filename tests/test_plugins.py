@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,9 @@ def test_every_request_gets_exactly_one_record(
     httpx.post(gw.url + "/v1/chat/completions", json={**GOOD, "stream": True}, headers=AUTH)
     httpx.post(gw.url + "/v1/chat/completions", json=GOOD, headers={})
     httpx.post(gw.url + "/v1/chat/completions", content=b"nope", headers=AUTH)
+    deadline = time.monotonic() + 2  # records are written after the response has gone out
+    while len(records) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert records == [("completed", 200), ("completed", 200), ("failed", 401), ("failed", 400)]
 
 

@@ -153,6 +153,9 @@ class FakeUpstream:
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:  # headers and body go out in separate writes: no Nagle stalls
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.open_connections += 1
         try:
             while True:

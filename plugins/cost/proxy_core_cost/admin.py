@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from proxy_core import RequestContext
-from proxy_core.endpoints import client_key
-from proxy_core.errors import AuthenticationError, PermissionDeniedError, ProxyError
+from proxy_core.endpoints import authenticate_headers
+from proxy_core.errors import ProxyError
 
 from .store import GROUPS
 
@@ -102,17 +101,8 @@ async def spend_report(state: CostState, params: dict[str, str]) -> dict[str, An
 
 def spend_endpoint(gateway: Gateway) -> Any:
     async def endpoint(request: Request) -> Response:
-        if not gateway.started:
-            await gateway.start()
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        ctx = RequestContext(gateway, gateway.operations["chat"], headers, request.url.path)
-        ctx.client_key = client_key(headers)
         try:
-            principal = await gateway.hooks.authenticate(ctx)
-            if principal is None:
-                raise AuthenticationError("Missing or invalid gateway API key")
-            if not principal.admin:
-                raise PermissionDeniedError(f"key '{principal.name}' is not an admin key")
+            await authenticate_headers(gateway, request.headers, request.url.path, admin=True)
         except ProxyError as e:
             return Response(e.body_for("openai"), e.status, media_type="application/json")
         state: CostState | None = gateway.state.get("cost")

@@ -48,8 +48,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from proxy_core import Attempt, RequestContext, hookimpl
-from proxy_core.endpoints import client_key
-from proxy_core.errors import AuthenticationError, PermissionDeniedError, ProxyError
+from proxy_core.endpoints import authenticate_headers
+from proxy_core.errors import ProxyError
 from proxy_core.gateway import Gateway
 
 access_log = structlog.get_logger("proxy_core.access")
@@ -256,15 +256,8 @@ def metrics_endpoint(gateway: Gateway) -> Any:
 
 
 async def _check_admin(gateway: Gateway, request: Request) -> Response | None:
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    ctx = RequestContext(gateway, gateway.operations["chat"], headers, request.url.path)
-    ctx.client_key = client_key(headers)
     try:
-        principal = await gateway.hooks.authenticate(ctx)
-        if principal is None:
-            raise AuthenticationError("Missing or invalid gateway API key")
-        if not principal.admin:
-            raise PermissionDeniedError(f"key '{principal.name}' is not an admin key")
+        await authenticate_headers(gateway, request.headers, request.url.path, admin=True)
     except ProxyError as e:
         return Response(e.body_for("openai"), e.status, media_type="application/json")
     return None
