@@ -247,13 +247,15 @@ class HealthEndpoint:
 
 
 class ReadyEndpoint:
-    """GET /readyz: 200 once started and not draining."""
+    """GET /readyz: 200 once started and not draining (503 from the first shutdown signal)."""
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         gw = self.gateway
+        if not gw.started and not gw.draining:  # mounted without lifespan: the probe starts it
+            await gw.start()
         ready = gw.started and not gw.draining
         body: dict[str, Any] = {"status": "ready" if ready else ("draining" if gw.draining else "starting")}
         await send_json(send, 200 if ready else 503, body)
