@@ -38,7 +38,7 @@ def bedrock_id_error(model: str) -> InvalidRequestError:
 
 class AwsClaudePlatformProvider(AnthropicProvider):
     type_name = "aws-claude-platform"
-    settings_model: ClassVar[type[AwsClaudePlatformConfig]] = AwsClaudePlatformConfig  # type: ignore[assignment]
+    settings_model: ClassVar[type[AwsClaudePlatformConfig]] = AwsClaudePlatformConfig
     default_base_url = "https://aws-external-anthropic.{region}.api.aws"
 
     settings: AwsClaudePlatformConfig
