@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import httpx
 import orjson
 
+from . import models
 from .config import ProviderConfig
 from .errors import ProviderNotConfiguredError, UpstreamError
 
@@ -81,8 +82,9 @@ class Provider:
         return operation in self.operations
 
     def model_info(self, model: str) -> dict[str, Any]:
-        """The model's info: the account's per-model config entry."""
-        return dict(self.settings.models.get(model) or {})
+        """The model's info: the shipped model table's entry (:mod:`proxy_core.models`)
+        overlaid key by key with the account's per-model config entry."""
+        return models.model_info(model, self.settings.models.get(model))
 
     # --- per attempt ---------------------------------------------------------------
 
