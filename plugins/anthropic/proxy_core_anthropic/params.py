@@ -4,9 +4,9 @@ Policy for OpenAI-only parameters (one rule, no exceptions but ``n``):
 
 * Parameters with an Anthropic meaning are translated: ``max_tokens`` /
   ``max_completion_tokens``, ``stop``, ``temperature``, ``top_p``, ``user``, ``tools``,
-  ``tool_choice``, ``parallel_tool_calls``, ``stream``. Two Anthropic parameters are
-  accepted on the chat route as extensions and forwarded as they are: ``top_k`` and
-  ``thinking``.
+  ``tool_choice``, ``parallel_tool_calls``, ``stream``. Three Anthropic parameters are
+  accepted on the chat route as extensions and forwarded as they are: ``top_k``,
+  ``thinking`` and ``output_config`` (where feature plugins put effort and formats).
 * ``n`` greater than 1 is a 400: Anthropic returns one choice, and a client asking for
   several would silently get fewer.
 * Every other parameter (``seed``, ``frequency_penalty``, ``presence_penalty``,
@@ -58,7 +58,7 @@ _TRANSLATED = frozenset(
         "stream_options",
     }
 )
-_FORWARDED = ("top_k", "thinking")
+_FORWARDED = ("top_k", "thinking", "output_config")
 # Values that ask for nothing: not reported as dropped.
 _NO_OP: dict[str, Any] = {"logprobs": False, "response_format": {"type": "text"}, "store": False}
 

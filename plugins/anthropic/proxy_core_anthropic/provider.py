@@ -34,7 +34,7 @@ class AnthropicProvider(Provider):
     type_name = "anthropic"
     default_base_url = "https://api.anthropic.com"
     operations = frozenset({"chat", "messages", "count_tokens"})
-    capabilities = frozenset({"cache_control", "thinking", "pdf", "vision", "tools", "count_tokens"})
+    capabilities = frozenset({"cache_control", "thinking", "output_config", "pdf", "vision", "tools", "count_tokens"})
     # operation -> path relative to base_url
     paths: ClassVar[dict[str, str]] = {
         "chat": "v1/messages",

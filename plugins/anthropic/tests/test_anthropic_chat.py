@@ -166,6 +166,15 @@ def test_sampling_parameters(openai_client: openai.OpenAI, fake_anthropic: FakeU
     }
 
 
+def test_output_config_is_forwarded(openai_client: openai.OpenAI, fake_anthropic: FakeUpstream) -> None:
+    config = {"effort": "low", "format": {"type": "json_schema", "schema": {"type": "object"}}}
+    response = openai_client.chat.completions.with_raw_response.create(
+        model=MODEL, messages=[{"role": "user", "content": "hi"}], extra_body={"output_config": config}
+    )
+    assert fake_anthropic.last.json()["output_config"] == config
+    assert "x-proxy-core-dropped-params" not in response.headers
+
+
 def test_stop_list_and_max_tokens(openai_client: openai.OpenAI, fake_anthropic: FakeUpstream) -> None:
     openai_client.chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "hi"}], stop=["a", "b"], max_tokens=77
