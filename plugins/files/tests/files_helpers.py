@@ -20,10 +20,10 @@ def files_config(anthropic_url: str, openai_url: str) -> dict[str, Any]:
     return config
 
 
-def sdk(gateway: RunningGateway, key: str = GATEWAY_KEY, **headers: str) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=gateway.url + "/v1", api_key=key, max_retries=0, timeout=10, default_headers=headers or None
-    )
+def sdk(gateway: RunningGateway | str, key: str = GATEWAY_KEY, **headers: str) -> openai.OpenAI:
+    """The openai SDK on a gateway (or a gateway's URL), with these default headers."""
+    url = gateway if isinstance(gateway, str) else gateway.url
+    return openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0, timeout=10, default_headers=headers or None)
 
 
 def anthropic_file(
