@@ -162,7 +162,10 @@ def _file_block(file: Any, where: str) -> Block:
         raise InvalidRequestError(f"{where}.file must be an object", param=where)
     file_id = file.get("file_id")
     if isinstance(file_id, str) and file_id:
-        return {"type": "document", "source": {"type": "file", "file_id": file_id}}
+        # An uploaded image is an image block; `format` (or `mime_type`) says it is one.
+        hint = file.get("format") or file.get("mime_type")
+        kind = "image" if isinstance(hint, str) and hint.startswith("image/") else "document"
+        return {"type": kind, "source": {"type": "file", "file_id": file_id}}
     file_data = file.get("file_data")
     if not isinstance(file_data, str) or not file_data:
         raise InvalidRequestError(
