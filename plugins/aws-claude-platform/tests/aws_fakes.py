@@ -23,7 +23,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
-from proxy_core.testing import FakeUpstream, RecordedRequest, Reply
+from proxy_core.testing import GATEWAY_KEY, FakeUpstream, RecordedRequest, Reply
 
 WORKSPACE = "wrkspc_01AbCdEf23GhIj"
 REGION = "us-west-2"
@@ -195,3 +195,53 @@ class FakeSTS(FakeUpstream):
         expiration = datetime.fromtimestamp(time.time() + self.lifetime_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         xml = _STS_OK.format(arn=ROLE_ARN, key=creds[0], secret=creds[1], token=creds[2], expiration=expiration)
         return Reply.raw(xml.encode(), content_type="text/xml")
+
+
+MODEL = "claude-sonnet-4-6"
+BEDROCK_ID = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+ACCOUNTS = ("aws-key", "aws-role", "aws-apikey")
+
+
+def platform_config(platform_url: str, sts_url: str) -> dict[str, Any]:
+    base = {"type": "aws-claude-platform", "workspace_id": WORKSPACE, "region": REGION, "base_url": platform_url}
+    models = {MODEL: {}, "claude-opus-4-6": {}}
+    key_auth = {"type": "access_key", "access_key_id": ACCESS_KEY_ID, "secret_access_key": SECRET_KEY}
+    role_auth = {
+        "type": "assume_role",
+        "role_arn": ROLE_ARN,
+        "external_id": EXTERNAL_ID,
+        "sts_endpoint": sts_url,
+        "access_key_id": BASE_KEY_ID,
+        "secret_access_key": BASE_SECRET,
+    }
+    return {
+        "auth": {"keys": [{"name": "test", "key": GATEWAY_KEY, "user": "tester"}]},
+        "providers": {
+            "aws-key": {**base, "auth": key_auth, "models": {**models, BEDROCK_ID: {}}},
+            "aws-role": {**base, "auth": role_auth, "models": models},
+            "aws-apikey": {**base, "auth": {"type": "api_key", "api_key": API_KEY}, "models": models},
+            "aws-east": {**base, "region": "us-east-1", "auth": key_auth, "models": models},
+        },
+        # The translators' tests are not about the fallback plugin's retry policy.
+        "plugins": {"disabled": ["fallback"]},
+    }
+
+
+def assert_authenticated(platform: FakePlatform, account: str) -> None:
+    """What the fake received: workspace header, the account's credentials and nothing else."""
+    assert platform.rejections == []
+    assert platform.requests, "no upstream request"
+    for request in platform.requests:
+        h = request.headers
+        assert h["anthropic-workspace-id"] == WORKSPACE
+        assert "x-api-key" not in h
+        if account == "aws-apikey":
+            assert h["authorization"] == f"Bearer {API_KEY}"
+            assert not [name for name in h if name.startswith("x-amz-")]
+        else:
+            assert h["authorization"].startswith("AWS4-HMAC-SHA256 Credential=")
+            assert "/us-west-2/aws-external-anthropic/aws4_request" in h["authorization"]
+            if account == "aws-key":
+                assert ACCESS_KEY_ID in h["authorization"] and "x-amz-security-token" not in h
+            else:
+                assert "ASIATESTCANARY" in h["authorization"] and h["x-amz-security-token"]

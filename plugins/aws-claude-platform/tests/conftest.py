@@ -10,51 +10,10 @@ from typing import Any
 import anthropic
 import openai
 import pytest
-from fakes import (
-    ACCESS_KEY_ID,
-    API_KEY,
-    BASE_KEY_ID,
-    BASE_SECRET,
-    EXTERNAL_ID,
-    REGION,
-    ROLE_ARN,
-    SECRET_KEY,
-    WORKSPACE,
-    FakePlatform,
-    FakeSTS,
-)
+from aws_fakes import FakePlatform, FakeSTS, platform_config
 
 from proxy_core.gateway import Gateway
 from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, RunningGateway
-
-MODEL = "claude-sonnet-4-6"
-BEDROCK_ID = "anthropic.claude-sonnet-4-5-20250929-v1:0"
-ACCOUNTS = ("aws-key", "aws-role", "aws-apikey")
-
-
-def platform_config(platform_url: str, sts_url: str) -> dict[str, Any]:
-    base = {"type": "aws-claude-platform", "workspace_id": WORKSPACE, "region": REGION, "base_url": platform_url}
-    models = {MODEL: {}, "claude-opus-4-6": {}}
-    key_auth = {"type": "access_key", "access_key_id": ACCESS_KEY_ID, "secret_access_key": SECRET_KEY}
-    role_auth = {
-        "type": "assume_role",
-        "role_arn": ROLE_ARN,
-        "external_id": EXTERNAL_ID,
-        "sts_endpoint": sts_url,
-        "access_key_id": BASE_KEY_ID,
-        "secret_access_key": BASE_SECRET,
-    }
-    return {
-        "auth": {"keys": [{"name": "test", "key": GATEWAY_KEY, "user": "tester"}]},
-        "providers": {
-            "aws-key": {**base, "auth": key_auth, "models": {**models, BEDROCK_ID: {}}},
-            "aws-role": {**base, "auth": role_auth, "models": models},
-            "aws-apikey": {**base, "auth": {"type": "api_key", "api_key": API_KEY}, "models": models},
-            "aws-east": {**base, "region": "us-east-1", "auth": key_auth, "models": models},
-        },
-        # The translators' tests are not about the fallback plugin's retry policy.
-        "plugins": {"disabled": ["fallback"]},
-    }
 
 
 @pytest.fixture(scope="session")

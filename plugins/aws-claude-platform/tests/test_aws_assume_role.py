@@ -9,8 +9,7 @@ from typing import Any
 
 import openai
 import pytest
-from conftest import MODEL
-from fakes import ROLE_ARN, STS_DENIED, FakePlatform, FakeSTS
+from aws_fakes import MODEL, ROLE_ARN, STS_DENIED, FakePlatform, FakeSTS
 from proxy_core_aws_claude_platform.sts import AssumedRoleCredentials
 
 from proxy_core.testing import GATEWAY_KEY, Reply, RunningGateway
@@ -107,7 +106,7 @@ def test_base_credentials_from_the_aws_environment(
     sts: FakeSTS,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from fakes import BASE_KEY_ID, BASE_SECRET
+    from aws_fakes import BASE_KEY_ID, BASE_SECRET
 
     auth = gateway_config["providers"]["aws-role"]["auth"]
     del auth["access_key_id"], auth["secret_access_key"]

@@ -14,13 +14,14 @@ import httpx
 import openai
 import pytest
 import structlog
-from conftest import ACCOUNTS, MODEL
-from fakes import (
+from aws_fakes import (
     ACCESS_KEY_ID,
+    ACCOUNTS,
     API_KEY,
     BASE_KEY_ID,
     BASE_SECRET,
     EXTERNAL_ID,
+    MODEL,
     SECRET_KEY,
     FakePlatform,
     FakeSTS,

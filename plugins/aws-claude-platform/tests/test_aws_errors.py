@@ -9,8 +9,7 @@ from typing import Any
 import anthropic
 import openai
 import pytest
-from conftest import BEDROCK_ID, MODEL, platform_config
-from fakes import SECRET_KEY, WORKSPACE, FakePlatform
+from aws_fakes import BEDROCK_ID, MODEL, SECRET_KEY, WORKSPACE, FakePlatform, platform_config
 from proxy_core_aws_claude_platform.errors import iam_action
 
 from proxy_core.config import ConfigError

@@ -9,9 +9,7 @@ from collections.abc import Iterator
 
 import openai
 import pytest
-from conftest import ACCOUNTS
-from fakes import FakePlatform
-from test_sdk import assert_authenticated
+from aws_fakes import ACCOUNTS, FakePlatform, assert_authenticated
 
 from proxy_core.testing import GATEWAY_KEY, Reply, RunningGateway
 

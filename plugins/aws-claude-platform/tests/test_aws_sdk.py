@@ -6,33 +6,12 @@ from __future__ import annotations
 import anthropic
 import openai
 import pytest
-from conftest import ACCOUNTS, MODEL
-from fakes import ACCESS_KEY_ID, API_KEY, WORKSPACE, FakePlatform, FakeSTS
+from aws_fakes import ACCOUNTS, MODEL, FakePlatform, FakeSTS, assert_authenticated
 
 from proxy_core.testing import Reply
 from proxy_core.testing.fake_answers import ANTHROPIC_TEXT, anthropic_events, anthropic_message
 
 USER = [{"role": "user", "content": "hi"}]
-
-
-def assert_authenticated(platform: FakePlatform, account: str) -> None:
-    """What the fake received: workspace header, the account's credentials and nothing else."""
-    assert platform.rejections == []
-    assert platform.requests, "no upstream request"
-    for request in platform.requests:
-        h = request.headers
-        assert h["anthropic-workspace-id"] == WORKSPACE
-        assert "x-api-key" not in h
-        if account == "aws-apikey":
-            assert h["authorization"] == f"Bearer {API_KEY}"
-            assert not [name for name in h if name.startswith("x-amz-")]
-        else:
-            assert h["authorization"].startswith("AWS4-HMAC-SHA256 Credential=")
-            assert "/us-west-2/aws-external-anthropic/aws4_request" in h["authorization"]
-            if account == "aws-key":
-                assert ACCESS_KEY_ID in h["authorization"] and "x-amz-security-token" not in h
-            else:
-                assert "ASIATESTCANARY" in h["authorization"] and h["x-amz-security-token"]
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
@@ -111,7 +90,7 @@ def test_tools_and_thinking_round_trip(oai: openai.OpenAI, platform: FakePlatfor
         model=f"aws-key/{MODEL}",
         messages=USER,
         tools=tools,
-        tool_choice="required",
+        tool_choice="auto",  # with thinking, Anthropic accepts only auto or none
         extra_body={"thinking": {"type": "enabled", "budget_tokens": 1024}},
     )
     choice = r.choices[0]
@@ -121,6 +100,6 @@ def test_tools_and_thinking_round_trip(oai: openai.OpenAI, platform: FakePlatfor
     extra = choice.message.model_extra or {}
     assert extra["thinking_blocks"][0]["signature"] == "sig-abc=="
     sent = platform.last.json()
-    assert sent["tools"][0]["name"] == "get_weather" and sent["tool_choice"] == {"type": "any"}
+    assert sent["tools"][0]["name"] == "get_weather" and sent["tool_choice"] == {"type": "auto"}
     assert sent["thinking"] == {"type": "enabled", "budget_tokens": 1024}
     assert_authenticated(platform, "aws-key")
