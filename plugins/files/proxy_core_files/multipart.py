@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -95,7 +95,7 @@ class UploadReader:
         self._header_value = bytearray()
         self._headers: dict[str, bytes] = {}
         self._value = bytearray()
-        self._parser = MultipartParser(boundary, self._callbacks())
+        self._parser = MultipartParser(boundary, cast("Any", self._callbacks()))
 
     # --- parser callbacks --------------------------------------------------------
 

@@ -57,3 +57,17 @@ def test_native_messages_with_a_file_source_get_the_beta(
     )
     assert fake_anthropic.last.headers["anthropic-beta"] == FILES_BETA
     assert fake_anthropic.last.json()["messages"][0]["content"][0]["source"] == {"type": "file", "file_id": "file_abc"}
+
+
+def test_chat_with_an_uploaded_image(files_client: openai.OpenAI, fake_anthropic: FakeUpstream) -> None:
+    """A file part naming an image format becomes an image block with a file source."""
+    part = {"type": "file", "file": {"file_id": "file_img", "format": "image/png"}}
+    files_client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": [{"type": "text", "text": "What is in it?"}, part]}],  # type: ignore[list-item]
+    )
+    assert fake_anthropic.last.json()["messages"][0]["content"][1] == {
+        "type": "image",
+        "source": {"type": "file", "file_id": "file_img"},
+    }
+    assert fake_anthropic.last.headers["anthropic-beta"] == FILES_BETA
