@@ -1,0 +1,1 @@
+"""proxy-core feature plugin: reasoning_effort -> thinking parameters, per target."""

@@ -1,0 +1,66 @@
+"""The ``reasoning`` feature plugin: ``reasoning_effort`` for every target.
+
+* Targets whose provider declares the ``thinking`` capability (Anthropic-wire: Anthropic,
+  Claude Platform on AWS): ``reasoning_effort`` becomes ``thinking`` (or, where the
+  model's info opts in, adaptive thinking / ``output_config.effort``).
+* Other targets: ``reasoning_effort`` is passed through where the model's info says
+  ``reasoning_effort: true`` and removed elsewhere.
+
+Responses need nothing from this plugin: provider adapters already return
+``reasoning_content``, ``thinking_blocks`` and reasoning tokens in the canonical shape.
+"""
+
+from __future__ import annotations
+
+from proxy_core import Attempt, Gateway, RequestContext, hookimpl
+
+from .settings import settings
+from .thinking import apply_effort, enforce_thinking_rules, thinking_on
+
+DROPPED_HEADER = "x-proxy-core-reasoning-dropped"
+BUDGET_HEADER = "x-proxy-core-thinking-budget"
+_DROPPED = "reasoning.dropped"
+_BUDGET = "reasoning.budget"
+
+
+@hookimpl
+def gateway_started(gateway: Gateway) -> None:
+    settings(gateway)  # a bad plugins.reasoning section fails the start, naming the path
+
+
+@hookimpl(tryfirst=True)  # before structured-output, which must know whether thinking is on
+def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
+    if ctx.operation.name != "chat":
+        return
+    body = attempt.body
+    target = attempt.target
+    effort = body.pop("reasoning_effort", None)
+    dropped: list[str] = []
+    if "thinking" in target.provider.capabilities:
+        if effort is not None:
+            dropped += apply_effort(body, effort, target.info, settings(ctx.gateway))
+        if thinking_on(body):
+            dropped += enforce_thinking_rules(body)
+            budget = body["thinking"].get("budget_tokens")
+            if isinstance(budget, int):
+                attempt.notes[_BUDGET] = budget
+    elif effort is not None:
+        if target.info.get("reasoning_effort") is True:
+            body["reasoning_effort"] = effort
+        else:
+            dropped.append("reasoning_effort")
+    if dropped:
+        attempt.notes[_DROPPED] = dropped
+
+
+@hookimpl
+def response_headers(ctx: RequestContext, headers: dict[str, str]) -> None:
+    served = ctx.served_by
+    if served is None:
+        return
+    dropped = served.notes.get(_DROPPED)
+    if dropped:
+        headers[DROPPED_HEADER] = ",".join(dropped)
+    budget = served.notes.get(_BUDGET)
+    if budget is not None:
+        headers[BUDGET_HEADER] = str(budget)
