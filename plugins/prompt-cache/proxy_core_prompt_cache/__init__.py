@@ -1,0 +1,1 @@
+"""proxy-core feature plugin: cache_control forwarded, stripped or translated, per target."""

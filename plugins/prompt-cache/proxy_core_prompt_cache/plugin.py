@@ -1,0 +1,60 @@
+"""The ``prompt-cache`` feature plugin: ``cache_control`` and ``prompt_cache_key`` per target.
+
+* Providers declaring ``cache_control`` (explicit caching: Anthropic-wire) get every
+  ``cache_control`` as the client sent it; their adapters put it on the wire (a Bedrock
+  provider translates it into ``cachePoint`` through the same capability).
+* Other providers (automatic caching: OpenAI, Gemini, Groq, xAI...) never see it.
+* ``prompt_cache_key`` reaches providers declaring ``prompt_cache_key`` only.
+* A marked prefix surely shorter than the model's ``min_cache_tokens`` (model table)
+  gets a warning header; never an error.
+"""
+
+from __future__ import annotations
+
+from proxy_core import Attempt, RequestContext, hookimpl
+
+from .markers import prefix_upper_bound, strip
+
+STRIPPED_HEADER = "x-proxy-core-prompt-cache-stripped"
+WARNING_HEADER = "x-proxy-core-prompt-cache-warning"
+_STRIPPED = "prompt_cache.stripped"
+_WARNING = "prompt_cache.warning"
+
+
+@hookimpl
+def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
+    if ctx.operation.name != "chat":
+        return
+    body = attempt.body
+    target = attempt.target
+    capabilities = target.provider.capabilities
+    stripped = []
+    if "cache_control" not in capabilities:
+        if strip(body):
+            stripped.append("cache_control")
+    else:
+        minimum = target.info.get("min_cache_tokens")
+        if isinstance(minimum, int):
+            bound = prefix_upper_bound(body)
+            if bound is not None and bound < minimum:
+                attempt.notes[_WARNING] = (
+                    f"prefix too short: at most {bound} tokens up to the last cache_control, "
+                    f"below the {minimum}-token minimum of {target.model}; nothing will be cached"
+                )
+    if "prompt_cache_key" not in capabilities and body.pop("prompt_cache_key", None) is not None:
+        stripped.append("prompt_cache_key")
+    if stripped:
+        attempt.notes[_STRIPPED] = stripped
+
+
+@hookimpl
+def response_headers(ctx: RequestContext, headers: dict[str, str]) -> None:
+    served = ctx.served_by
+    if served is None:
+        return
+    stripped = served.notes.get(_STRIPPED)
+    if stripped:
+        headers[STRIPPED_HEADER] = ",".join(stripped)
+    warning = served.notes.get(_WARNING)
+    if warning:
+        headers[WARNING_HEADER] = warning
