@@ -9,9 +9,10 @@ import openai
 import pytest
 from proxy_core_structured_output.plugin import MODE_HEADER, REMOVED_HEADER
 from pydantic import BaseModel, ConfigDict, Field
-from so_helpers import events_reply, message_reply
 
-from proxy_core.testing import FakeUpstream
+from proxy_core.testing import FakeUpstream, Reply
+from proxy_core.testing.fake_answers import anthropic_message
+from proxy_core.testing.fake_answers import anthropic_stream as events_reply
 
 PERSON_SCHEMA: dict[str, Any] = {
     "name": "person",
@@ -38,6 +39,10 @@ WEATHER_TOOL = {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
     },
 }
+
+
+def message_reply(model: str, content: list[dict[str, Any]], **kw: Any) -> Reply:
+    return Reply.json(anthropic_message(model, content, **kw))
 
 
 def test_seed_000_person_through_a_tool(openai_client: openai.OpenAI, fake_anthropic: FakeUpstream) -> None:
