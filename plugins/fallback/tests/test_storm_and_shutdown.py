@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +15,10 @@ import aiohttp
 import httpx
 import psutil
 import pytest
-import yaml
 
 from proxy_core.testing import GATEWAY_KEY, FakeUpstream, Reply
 from proxy_core.testing.fake_answers import openai_chunks
+from proxy_core.testing.subprocess_gateway import served
 
 AUTH = {"authorization": f"Bearer {GATEWAY_KEY}"}
 MSG = [{"role": "user", "content": "hi"}]
@@ -78,44 +75,6 @@ def test_5xx_storm_is_bounded(tmp_path: Path, gateway_config: dict[str, Any], fa
     assert len(health_latencies) == 20 and max(health_latencies) < 1.0, health_latencies
     assert rss_growth < 60 * 1024 * 1024, rss_growth
     assert good.status_code == 200
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def served(
-    tmp_path: Path, config: dict[str, Any], grace_s: float = 30
-) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``proxy-core serve`` in a subprocess (its own process and GIL, as in production)."""
-    port = _free_port()
-    config["server"] = {"host": "127.0.0.1", "port": port, "shutdown_grace_s": grace_s}
-    path = tmp_path / "gateway.yaml"
-    path.write_text(yaml.safe_dump(config))
-    cli = Path(sys.executable).parent / "proxy-core"
-    # Output to a file, not a pipe: an unread pipe fills up and blocks the gateway's logging.
-    log = (tmp_path / "gateway.log").open("wb")
-    proc = subprocess.Popen([str(cli), "serve", "--config", str(path)], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "gateway did not start"
-            time.sleep(0.05)
-        yield proc, url
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_sigterm_drains_50_streams(tmp_path: Path, gateway_config: dict[str, Any], fake_openai: FakeUpstream) -> None:

@@ -4,52 +4,16 @@ without the gateway holding the file: its peak RSS grows by a small fraction of 
 from __future__ import annotations
 
 import hashlib
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-import yaml
 from files_helpers import anthropic_file, multipart_parts, sdk
 
 from proxy_core.testing import FakeUpstream, Reply
+from proxy_core.testing.subprocess_gateway import served
 
 SIZE = 50 * 1024 * 1024
 MAX_GROWTH = 10 * 1024 * 1024
-
-
-@contextmanager
-def served(tmp_path: Path, config: dict[str, Any]) -> Iterator[tuple[int, str]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config["server"] = {"host": "127.0.0.1", "port": port}
-    path = tmp_path / "gateway.yaml"
-    path.write_text(yaml.safe_dump(config))
-    log = (tmp_path / "gateway.log").open("wb")
-    cli = Path(sys.executable).parent / "proxy-core"
-    proc = subprocess.Popen([str(cli), "serve", "--config", str(path)], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "gateway did not start"
-            time.sleep(0.05)
-        yield proc.pid, url
-    finally:
-        proc.kill()
-        proc.wait()
-        log.close()
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -73,15 +37,15 @@ def test_50mb_upload_streams_with_bounded_memory(
     fake_anthropic.queue(Reply.json(anthropic_file(filename="warm.txt", size=4)))
     fake_anthropic.queue(Reply.json(anthropic_file(filename="big.bin", size=SIZE)))
     with (
-        served(tmp_path, gateway_config) as (pid, url),
+        served(tmp_path, gateway_config) as (proc, url),
         sdk(url, **{"x-tfy-provider-name": "anthropic-main"}) as client,
     ):
         client.files.create(file=("warm.txt", b"warm"), purpose="assistants")  # code paths loaded
-        Path(f"/proc/{pid}/clear_refs").write_text("5")  # peak RSS := current RSS
-        before = _status_kb(pid, "VmRSS")
+        Path(f"/proc/{proc.pid}/clear_refs").write_text("5")  # peak RSS := current RSS
+        before = _status_kb(proc.pid, "VmRSS")
         with big.open("rb") as f:
             uploaded = client.files.create(file=f, purpose="assistants")
-        peak = _status_kb(pid, "VmHWM")
+        peak = _status_kb(proc.pid, "VmHWM")
     growth = peak - before
     print(f"gateway peak RSS growth during a {SIZE >> 20} MiB upload: {growth / 2**20:.1f} MiB")
     assert uploaded.bytes == SIZE and uploaded.filename == "big.bin"
