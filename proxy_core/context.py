@@ -53,7 +53,7 @@ class Route:
     name: str
     targets: list[Target]
     alias: str | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # extra keys of routes.<alias>, for plugins
 
 
 @dataclass(slots=True)
