@@ -64,6 +64,7 @@ class Gateway:
         self.hooks.register_routes(self._register_route, self)
         self._transport = transport
         self.clients: dict[str, httpx.AsyncClient] = {}
+        self.direct_transports: dict[str, httpx.AsyncBaseTransport | None] = {}
         self.started = False
         self.draining = False
         self.inflight = 0
@@ -162,9 +163,13 @@ class Gateway:
         # httpx's API (Auth flows, injectable transports) over aiohttp's connection pool:
         # httpcore's pool scans every connection on every request, several times slower.
         transport = self._transport(name) if self._transport else AiohttpTransport(limits=limits, trust_env=False)
+        auth = provider.http_auth()
+        # Accounts without an auth flow skip the client's send layers (auth, redirects,
+        # cookies) and call its transport, which instrumentation wraps all the same.
+        self.direct_transports[name] = transport if auth is None else None
         return httpx.AsyncClient(
             base_url=provider.base_url,
-            auth=provider.http_auth(),
+            auth=auth,
             timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
             limits=limits,
             transport=transport,
