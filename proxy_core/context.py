@@ -85,7 +85,8 @@ class Timeouts:
 
 @dataclass(slots=True)
 class Attempt:
-    """One try of one target. Per-attempt hooks see a fresh ``body`` copy each time."""
+    """One try of one target. ``body`` is this attempt's own: the first attempt's is the
+    parsed client body, later ones are fresh parses of the client's bytes."""
 
     index: int
     target: Target
@@ -110,6 +111,7 @@ class RequestContext:
     headers: dict[str, str]  # lower-cased client headers
     path: str
     body: dict[str, Any] = field(default_factory=dict)
+    raw_body: bytes = b""  # the client's bytes: later attempts parse their own copy from it
     request_id: str = field(default_factory=lambda: "req_" + uuid.uuid4().hex)
     started: float = field(default_factory=time.monotonic)
     started_wall: float = field(default_factory=time.time)

@@ -108,6 +108,7 @@ class OperationEndpoint:
                 raise ServiceUnavailableError("the gateway is shutting down", code="shutting_down")
             raw = await read_body(receive, headers, gateway.config.server.max_body_bytes)
             ctx.body = parse_json_object(raw)
+            ctx.raw_body = raw
             watcher = watch_disconnect(receive, on_disconnect)
             result = await pipeline.execute(ctx)
             if isinstance(result, pipeline.JSONResult):

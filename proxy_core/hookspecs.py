@@ -131,8 +131,9 @@ def select_targets(ctx: RequestContext, targets: list[Target]) -> list[Target] |
 def prepare_request(ctx: RequestContext, attempt: Attempt) -> Any:
     """Adapt the canonical request for this attempt's target, in place.
 
-    ``attempt.body`` is this attempt's own copy of the client's body (OpenAI chat shape
-    on chat routes, Anthropic shape on messages routes); ``attempt.target`` tells the
+    ``attempt.body`` is this attempt's own version of the client's body, free to mutate
+    (the first attempt's is ``ctx.body`` itself; later attempts get a fresh parse), in
+    OpenAI chat shape on chat routes and Anthropic shape on messages routes; ``attempt.target`` tells the
     provider account, upstream model and model info (capabilities). Feature plugins
     strip or translate what the target cannot take. All implementations run; may be async.
     """

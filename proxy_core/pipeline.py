@@ -81,16 +81,15 @@ async def run_attempts(ctx: RequestContext) -> JSONResult | StreamResult:
     targets = hooks.select_targets(ctx, ctx.route.targets)
     if not targets:
         raise ServiceUnavailableError("no target of this route is available right now", code="no_healthy_target")
-    # Prepare hooks mutate the body, so an attempt that may be followed by another works
-    # on its own copy; a lone attempt that nobody retries uses the parsed body itself.
-    may_retry = hooks.has["retry_delay"]
+    # Prepare hooks mutate the body: the first attempt works on the parsed client body,
+    # every later one on a fresh parse of the client's bytes (no copy unless needed).
     last = len(targets) - 1
     first_error: ProxyError | None = None
     for i, target in enumerate(targets):
         retry = 0
         while True:
-            copy = may_retry or i < last
-            attempt = Attempt(len(ctx.attempts), target, orjson.loads(orjson.dumps(ctx.body)) if copy else ctx.body)
+            body = ctx.body if not ctx.attempts else _fresh_body(ctx)
+            attempt = Attempt(len(ctx.attempts), target, body)
             attempt.retry = retry
             ctx.attempts.append(attempt)
             try:
@@ -112,6 +111,11 @@ async def run_attempts(ctx: RequestContext) -> JSONResult | StreamResult:
                 if delay > 0:
                     await asyncio.sleep(delay)
     raise AssertionError("unreachable: a route has at least one target")
+
+
+def _fresh_body(ctx: RequestContext) -> dict[str, Any]:
+    body: dict[str, Any] = orjson.loads(ctx.raw_body) if ctx.raw_body else {}
+    return body
 
 
 def _reported_error(first: ProxyError, last: ProxyError) -> ProxyError:

@@ -164,3 +164,29 @@ def test_duplicate_provider_type_is_a_start_up_error(gateway_config: dict[str, A
 
     with pytest.raises(ConfigError, match="registered twice"):
         Gateway(gateway_config, plugins=[("again", Again())])
+
+
+def test_every_attempt_starts_from_the_clients_body(
+    gateway_factory: Callable[..., RunningGateway], gateway_config: dict[str, Any], fake_openai: FakeUpstream
+) -> None:
+    """A prepare hook's changes to one attempt never leak into the next one."""
+    from proxy_core.testing import Reply
+
+    class Stamper:
+        @hookimpl
+        def prepare_request(self, ctx: Any, attempt: Any) -> None:
+            attempt.body["messages"].append({"role": "user", "content": f"attempt {attempt.index}"})
+
+    gateway_config["routes"] = {"pair": {"targets": ["openai-main/gpt-4o-mini", "openai-main/gpt-4o"]}}
+    gateway_config["plugins"] = {"fallback": {"retry": {"attempts": 2, "backoff_ms": 1}}}
+    gw = gateway_factory(gateway_config, plugins=[("stamper", Stamper())])
+    down = Reply.json({"error": {"message": "down"}}, status=503)
+    fake_openai.queue(down, down)
+    r = httpx.post(gw.url + "/v1/chat/completions", json={**GOOD, "model": "pair"}, headers=AUTH)
+    assert r.status_code == 200
+    sent = [(req.json()["model"], req.json()["messages"]) for req in fake_openai.requests]
+    assert sent == [
+        ("gpt-4o-mini", [*GOOD["messages"], {"role": "user", "content": "attempt 0"}]),
+        ("gpt-4o-mini", [*GOOD["messages"], {"role": "user", "content": "attempt 1"}]),
+        ("gpt-4o", [*GOOD["messages"], {"role": "user", "content": "attempt 2"}]),
+    ]
