@@ -97,6 +97,8 @@ class Attempt:
     error: ProxyError | None = None
     upstream_request: UpstreamRequest | None = None
     timeouts: Timeouts | None = None  # set by prepare_request implementations (fallback plugin)
+    # Headers for the client's response, sent when this attempt is the one that served.
+    response_headers: dict[str, str] = field(default_factory=dict)
     retry: int = 0  # 0 for the first try of a target, then 1, 2... for retries of it
     # Feature plugins leave notes for the response (e.g. a header saying what was dropped).
     notes: dict[str, Any] = field(default_factory=dict)

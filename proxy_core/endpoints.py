@@ -146,6 +146,7 @@ class OperationEndpoint:
         served = ctx.served_by
         if served is not None:
             headers["x-proxy-core-target"] = served.target.name
+            headers.update(served.response_headers)
         headers.update(ctx.response_headers)
         self.gateway.hooks.response_headers(ctx, headers)
         return headers

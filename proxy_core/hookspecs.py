@@ -135,7 +135,9 @@ def prepare_request(ctx: RequestContext, attempt: Attempt) -> Any:
     (the first attempt's is ``ctx.body`` itself; later attempts get a fresh parse), in
     OpenAI chat shape on chat routes and Anthropic shape on messages routes; ``attempt.target`` tells the
     provider account, upstream model and model info (capabilities). Feature plugins
-    strip or translate what the target cannot take. All implementations run; may be async.
+    strip or translate what the target cannot take, and say so in
+    ``attempt.response_headers`` (sent to the client if this attempt serves the
+    request). All implementations run; may be async.
     """
 
 

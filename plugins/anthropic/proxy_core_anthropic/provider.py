@@ -27,7 +27,7 @@ from .stream import ChatStream, PassthroughStream
 from .validate import validate_native
 
 DEFAULT_VERSION = "2023-06-01"
-DROPPED_NOTE = "anthropic.dropped_params"
+DROPPED_HEADER = "x-proxy-core-dropped-params"  # the OpenAI-only parameters not forwarded
 
 
 class AnthropicProvider(Provider):
@@ -72,7 +72,7 @@ class AnthropicProvider(Provider):
         if ctx.operation.name == "chat":
             body, dropped = chat_to_messages(attempt.body, target.model, default_max_tokens(target.model, target.info))
             if dropped:
-                attempt.notes[DROPPED_NOTE] = dropped
+                attempt.response_headers[DROPPED_HEADER] = ",".join(dropped)
             return body
         body = attempt.body
         validate_native(body)

@@ -17,8 +17,6 @@ from .markers import prefix_upper_bound, strip
 
 STRIPPED_HEADER = "x-proxy-core-prompt-cache-stripped"
 WARNING_HEADER = "x-proxy-core-prompt-cache-warning"
-_STRIPPED = "prompt_cache.stripped"
-_WARNING = "prompt_cache.warning"
 
 
 @hookimpl
@@ -37,24 +35,11 @@ def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
         if isinstance(minimum, int):
             bound = prefix_upper_bound(body)
             if bound is not None and bound < minimum:
-                attempt.notes[_WARNING] = (
+                attempt.response_headers[WARNING_HEADER] = (
                     f"prefix too short: at most {bound} tokens up to the last cache_control, "
                     f"below the {minimum}-token minimum of {target.model}; nothing will be cached"
                 )
     if "prompt_cache_key" not in capabilities and body.pop("prompt_cache_key", None) is not None:
         stripped.append("prompt_cache_key")
     if stripped:
-        attempt.notes[_STRIPPED] = stripped
-
-
-@hookimpl
-def response_headers(ctx: RequestContext, headers: dict[str, str]) -> None:
-    served = ctx.served_by
-    if served is None:
-        return
-    stripped = served.notes.get(_STRIPPED)
-    if stripped:
-        headers[STRIPPED_HEADER] = ",".join(stripped)
-    warning = served.notes.get(_WARNING)
-    if warning:
-        headers[WARNING_HEADER] = warning
+        attempt.response_headers[STRIPPED_HEADER] = ",".join(stripped)

@@ -19,8 +19,6 @@ from .thinking import apply_effort, enforce_thinking_rules, thinking_on
 
 DROPPED_HEADER = "x-proxy-core-reasoning-dropped"
 BUDGET_HEADER = "x-proxy-core-thinking-budget"
-_DROPPED = "reasoning.dropped"
-_BUDGET = "reasoning.budget"
 
 
 @hookimpl
@@ -43,24 +41,11 @@ def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
             dropped += enforce_thinking_rules(body)
             budget = body["thinking"].get("budget_tokens")
             if isinstance(budget, int):
-                attempt.notes[_BUDGET] = budget
+                attempt.response_headers[BUDGET_HEADER] = str(budget)
     elif effort is not None:
         if target.info.get("reasoning_effort") is True:
             body["reasoning_effort"] = effort
         else:
             dropped.append("reasoning_effort")
     if dropped:
-        attempt.notes[_DROPPED] = dropped
-
-
-@hookimpl
-def response_headers(ctx: RequestContext, headers: dict[str, str]) -> None:
-    served = ctx.served_by
-    if served is None:
-        return
-    dropped = served.notes.get(_DROPPED)
-    if dropped:
-        headers[DROPPED_HEADER] = ",".join(dropped)
-    budget = served.notes.get(_BUDGET)
-    if budget is not None:
-        headers[BUDGET_HEADER] = str(budget)
+        attempt.response_headers[DROPPED_HEADER] = ",".join(dropped)

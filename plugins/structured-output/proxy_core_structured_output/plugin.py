@@ -22,9 +22,7 @@ from .schema import anthropic_schema, strict_missing
 
 MODE_HEADER = "x-proxy-core-structured-output"  # native | tool | passthrough
 REMOVED_HEADER = "x-proxy-core-schema-removed"
-_MODE = "structured_output.mode"
 _TOOL = "structured_output.tool"
-_REMOVED = "structured_output.removed"
 _THINKING_ON = ("enabled", "adaptive")
 
 
@@ -67,7 +65,7 @@ def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
     target = attempt.target
     capabilities = target.provider.capabilities
     if "response_format" in capabilities:
-        attempt.notes[_MODE] = "passthrough"
+        attempt.response_headers[MODE_HEADER] = "passthrough"
         return
     del body["response_format"]
     anthropic_wire = "output_config" in capabilities
@@ -76,16 +74,16 @@ def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
     if anthropic_wire:
         schema, removed = anthropic_schema(schema, native=native)
         if removed:
-            attempt.notes[_REMOVED] = removed
+            attempt.response_headers[REMOVED_HEADER] = ",".join(removed)
     if native:
         output_config = body.get("output_config")
         base = output_config if isinstance(output_config, dict) else {}
         body["output_config"] = {**base, "format": {"type": "json_schema", "schema": schema}}
-        attempt.notes[_MODE] = "native"
+        attempt.response_headers[MODE_HEADER] = "native"
         return
     thinking = body.get("thinking")
     add_output_tool(body, name, schema, isinstance(thinking, dict) and thinking.get("type") in _THINKING_ON)
-    attempt.notes[_MODE] = "tool"
+    attempt.response_headers[MODE_HEADER] = "tool"
     attempt.notes[_TOOL] = name
 
 
@@ -100,16 +98,3 @@ def transform_response(ctx: RequestContext, attempt: Attempt, response: dict[str
 def stream_transformer(ctx: RequestContext, attempt: Attempt) -> Callable[[Any], list[Any]] | None:
     name = attempt.notes.get(_TOOL)
     return stream_unwrapper(name) if name is not None else None
-
-
-@hookimpl
-def response_headers(ctx: RequestContext, headers: dict[str, str]) -> None:
-    served = ctx.served_by
-    if served is None:
-        return
-    mode = served.notes.get(_MODE)
-    if mode is not None:
-        headers[MODE_HEADER] = mode
-    removed = served.notes.get(_REMOVED)
-    if removed:
-        headers[REMOVED_HEADER] = ",".join(removed)
