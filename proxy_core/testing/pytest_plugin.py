@@ -90,9 +90,60 @@ def openai_client(gateway: RunningGateway) -> Iterator[Any]:
 
 
 @pytest.fixture
+def openai_for() -> Iterator[Callable[..., Any]]:
+    """``openai_for(gateway_or_url, key=GATEWAY_KEY)``: an openai SDK client on ``/v1``,
+    no retries, closed after the test."""
+    import openai
+
+    clients: list[openai.OpenAI] = []
+
+    def make(target: RunningGateway | str, key: str = GATEWAY_KEY) -> openai.OpenAI:
+        url = target if isinstance(target, str) else target.url
+        client = openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0, timeout=15)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
 def anthropic_client(gateway: RunningGateway) -> Iterator[Any]:
     """The official anthropic SDK pointed at ``gateway``, no retries."""
     import anthropic
 
     with anthropic.Anthropic(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
         yield client
+
+
+def shared_gateway(build_config: Callable[[str, str], dict[str, Any]]) -> tuple[Any, Any, Any]:
+    """Fixtures for a plugin's conftest: one gateway for the whole session, built from
+    ``build_config(anthropic_url, openai_url)``, with the fakes reset for every test::
+
+        gateway_config, _shared_gateway, gateway = shared_gateway(my_config)
+
+    Starting a gateway costs ~0.3 s; tests that need another config still use
+    ``gateway_factory(gateway_config)``.
+    """
+
+    @pytest.fixture(name="gateway_config")
+    def config_fixture(fake_anthropic: FakeUpstream, fake_openai: FakeUpstream) -> dict[str, Any]:
+        return build_config(fake_anthropic.url, fake_openai.url)
+
+    @pytest.fixture(name="_shared_gateway", scope="session")
+    def session_fixture(
+        proxy_core_loop: BackgroundLoop, _fake_anthropic_server: FakeUpstream, _fake_openai_server: FakeUpstream
+    ) -> Iterator[RunningGateway]:
+        config = build_config(_fake_anthropic_server.url, _fake_openai_server.url)
+        gw = RunningGateway(Gateway(config), proxy_core_loop).start()
+        yield gw
+        gw.stop()
+
+    @pytest.fixture(name="gateway")
+    def gateway_fixture(
+        _shared_gateway: RunningGateway, fake_anthropic: FakeUpstream, fake_openai: FakeUpstream
+    ) -> RunningGateway:
+        return _shared_gateway
+
+    return config_fixture, session_fixture, gateway_fixture

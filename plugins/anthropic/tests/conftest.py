@@ -7,13 +7,10 @@ Tests that need another config use ``gateway_factory(gateway_config)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from proxy_core.gateway import Gateway
-from proxy_core.testing import BackgroundLoop, FakeUpstream, RunningGateway, default_config
+from proxy_core.testing import default_config
+from proxy_core.testing.pytest_plugin import shared_gateway
 
 
 def anthropic_config(anthropic_url: str, openai_url: str) -> dict[str, Any]:
@@ -31,23 +28,4 @@ def anthropic_config(anthropic_url: str, openai_url: str) -> dict[str, Any]:
     return config
 
 
-@pytest.fixture
-def gateway_config(fake_anthropic: FakeUpstream, fake_openai: FakeUpstream) -> dict[str, Any]:
-    return anthropic_config(fake_anthropic.url, fake_openai.url)
-
-
-@pytest.fixture(scope="session")
-def _anthropic_gateway(
-    proxy_core_loop: BackgroundLoop, _fake_anthropic_server: FakeUpstream, _fake_openai_server: FakeUpstream
-) -> Iterator[RunningGateway]:
-    config = anthropic_config(_fake_anthropic_server.url, _fake_openai_server.url)
-    gw = RunningGateway(Gateway(config), proxy_core_loop).start()
-    yield gw
-    gw.stop()
-
-
-@pytest.fixture
-def gateway(
-    _anthropic_gateway: RunningGateway, fake_anthropic: FakeUpstream, fake_openai: FakeUpstream
-) -> RunningGateway:
-    return _anthropic_gateway
+gateway_config, _shared_gateway, gateway = shared_gateway(anthropic_config)

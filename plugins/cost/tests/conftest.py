@@ -7,11 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import openai
 import pytest
 from cost_helpers import POSTGRES_URL, cost_config
 
-from proxy_core.testing import GATEWAY_KEY, FakeUpstream
+from proxy_core.testing import FakeUpstream
 
 
 @pytest.fixture
@@ -42,18 +41,3 @@ def pg_table() -> Iterator[str]:
 @pytest.fixture
 def cost_gateway(gateway_factory: Callable[..., Any], fake_openai: FakeUpstream, sqlite_url: str) -> Any:
     return gateway_factory(cost_config(fake_openai.url, sqlite_url))
-
-
-@pytest.fixture
-def sdk() -> Iterator[Callable[..., openai.OpenAI]]:
-    """``sdk(gateway_url, key=GATEWAY_KEY)`` -> an openai client, closed after the test."""
-    clients: list[openai.OpenAI] = []
-
-    def make(url: str, key: str = GATEWAY_KEY) -> openai.OpenAI:
-        c = openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0, timeout=10)
-        clients.append(c)
-        return c
-
-    yield make
-    for c in clients:
-        c.close()

@@ -39,9 +39,9 @@ def stream_reply(usage: dict[str, Any], **kw: Any) -> Reply:
     return Reply.sse(chunks, **kw)
 
 
-def test_non_stream_cost_header_and_spend_row(sdk: Any, cost_gateway: Any, fake_openai: FakeUpstream) -> None:
+def test_non_stream_cost_header_and_spend_row(openai_for: Any, cost_gateway: Any, fake_openai: FakeUpstream) -> None:
     fake_openai.queue(completion(CACHED_USAGE))
-    raw = sdk(cost_gateway.url).chat.completions.with_raw_response.create(
+    raw = openai_for(cost_gateway.url).chat.completions.with_raw_response.create(
         model=MODEL, messages=[{"role": "user", "content": "hi"}]
     )
     assert raw.headers["x-proxy-core-target"] == MODEL
@@ -58,10 +58,10 @@ def test_non_stream_cost_header_and_spend_row(sdk: Any, cost_gateway: Any, fake_
     assert report["rows"] == [{**report["total"], "model": "gpt-4o-mini"}]
 
 
-def test_stream_is_billed_from_final_usage(sdk: Any, cost_gateway: Any, fake_openai: FakeUpstream) -> None:
+def test_stream_is_billed_from_final_usage(openai_for: Any, cost_gateway: Any, fake_openai: FakeUpstream) -> None:
     usage = {"prompt_tokens": 1000, "completion_tokens": 2000, "total_tokens": 3000}
     fake_openai.queue(stream_reply(usage))
-    raw = sdk(cost_gateway.url).chat.completions.with_raw_response.create(
+    raw = openai_for(cost_gateway.url).chat.completions.with_raw_response.create(
         model=MODEL, messages=[{"role": "user", "content": "hi"}], stream=True
     )
     assert "x-proxy-core-cost-usd" not in raw.headers  # usage is not known yet
@@ -73,7 +73,7 @@ def test_stream_is_billed_from_final_usage(sdk: Any, cost_gateway: Any, fake_ope
 
 
 def test_fallback_bills_the_serving_target_only(
-    sdk: Any, gateway_factory: Callable[..., Any], fake_openai: FakeUpstream, sqlite_url: str
+    openai_for: Any, gateway_factory: Callable[..., Any], fake_openai: FakeUpstream, sqlite_url: str
 ) -> None:
     cfg = cost_config(fake_openai.url, sqlite_url)
     cfg["routes"] = {"smart": {"targets": ["openai-main/gpt-4o", "openai-main/gpt-4o-mini"]}}
@@ -82,7 +82,7 @@ def test_fallback_bills_the_serving_target_only(
         Reply.json({"error": {"message": "overloaded", "type": "server_error"}}, status=503),
         completion({"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}),
     )
-    raw = sdk(gw.url).chat.completions.with_raw_response.create(
+    raw = openai_for(gw.url).chat.completions.with_raw_response.create(
         model="smart", messages=[{"role": "user", "content": "hi"}]
     )
     assert raw.headers["x-proxy-core-target"] == "openai-main/gpt-4o-mini"
@@ -94,13 +94,13 @@ def test_fallback_bills_the_serving_target_only(
 
 
 def test_config_price_override_wins(
-    sdk: Any, gateway_factory: Callable[..., Any], fake_openai: FakeUpstream, sqlite_url: str
+    openai_for: Any, gateway_factory: Callable[..., Any], fake_openai: FakeUpstream, sqlite_url: str
 ) -> None:
     cfg = cost_config(fake_openai.url, sqlite_url)
     cfg["providers"]["openai-main"]["models"]["gpt-4o-mini"] = {"input_cost_per_mtok": 1.0, "output_cost_per_mtok": 2.0}
     gw = gateway_factory(cfg)
     fake_openai.queue(completion({"prompt_tokens": 1_000_000, "completion_tokens": 500_000, "total_tokens": 1_500_000}))
-    raw = sdk(gw.url).chat.completions.with_raw_response.create(
+    raw = openai_for(gw.url).chat.completions.with_raw_response.create(
         model=MODEL, messages=[{"role": "user", "content": "hi"}]
     )
     assert raw.headers["x-proxy-core-cost-usd"] == "2"
@@ -127,15 +127,15 @@ def test_client_disconnect_records_a_499(cost_gateway: Any, fake_openai: FakeUps
     assert row == (499, "failed", 1, "test", "openai-main", "gpt-4o-mini")
 
 
-def test_spend_groups_and_admin_only(sdk: Any, cost_gateway: Any, fake_openai: FakeUpstream) -> None:
+def test_spend_groups_and_admin_only(openai_for: Any, cost_gateway: Any, fake_openai: FakeUpstream) -> None:
     usage = {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}
     one = (1000 * 0.15 + 100 * 0.60) / 1e6
     fake_openai.queue(completion(usage), completion(usage), completion(usage, "gpt-4o"))
-    sdk(cost_gateway.url).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "a"}])
-    sdk(cost_gateway.url, "sk-other-key").chat.completions.create(
+    openai_for(cost_gateway.url).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "a"}])
+    openai_for(cost_gateway.url, "sk-other-key").chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "b"}]
     )
-    sdk(cost_gateway.url, ADMIN_KEY).chat.completions.create(
+    openai_for(cost_gateway.url, ADMIN_KEY).chat.completions.create(
         model="openai-main/gpt-4o", messages=[{"role": "user", "content": "c"}]
     )
     four_o = (1000 * 2.5 + 100 * 10.0) / 1e6
@@ -158,11 +158,11 @@ def test_spend_groups_and_admin_only(sdk: Any, cost_gateway: Any, fake_openai: F
     assert httpx.get(cost_gateway.url + "/v1/admin/spend", headers={"x-api-key": ADMIN_KEY}).status_code == 200
 
 
-def test_unauthenticated_requests_write_no_row(sdk: Any, cost_gateway: Any) -> None:
+def test_unauthenticated_requests_write_no_row(openai_for: Any, cost_gateway: Any) -> None:
     with pytest.raises(openai.AuthenticationError):
-        sdk(cost_gateway.url, "sk-nope").chat.completions.create(
+        openai_for(cost_gateway.url, "sk-nope").chat.completions.create(
             model=MODEL, messages=[{"role": "user", "content": "hi"}]
         )
-    sdk(cost_gateway.url).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+    openai_for(cost_gateway.url).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
     assert wait_for_spend(cost_gateway.url, 1)["total"]["requests"] == 1
     assert wait_for_spend(cost_gateway.url, 1, group_by="key")["rows"][0]["key"] == "test"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import openai
 import pytest
 
-from proxy_core.testing import GATEWAY_KEY, FakeUpstream, RunningGateway, default_config
+from proxy_core.testing import FakeUpstream, default_config
 
 PRIMARY = "openai-main/gpt-4o-mini"
 BACKUP = "openai-backup/gpt-4o"
@@ -30,17 +28,3 @@ def gateway_config(fake_openai: FakeUpstream, fake_anthropic: FakeUpstream) -> d
         }
     }
     return config
-
-
-@pytest.fixture
-def client_for() -> Iterator[Callable[[RunningGateway], openai.OpenAI]]:
-    clients: list[openai.OpenAI] = []
-
-    def make(gw: RunningGateway) -> openai.OpenAI:
-        client = openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=15)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()

@@ -41,11 +41,11 @@ class Recorder:
 def setup(
     gateway_factory: Callable[..., RunningGateway],
     gateway_config: dict[str, Any],
-    client_for: Callable[[RunningGateway], openai.OpenAI],
+    openai_for: Callable[[RunningGateway], openai.OpenAI],
 ) -> tuple[RunningGateway, openai.OpenAI, Recorder]:
     recorder = Recorder()
     gw = gateway_factory(gateway_config, plugins=[("recorder", recorder)])
-    return gw, client_for(gw), recorder
+    return gw, openai_for(gw), recorder
 
 
 def models(fake: FakeUpstream) -> list[str]:
@@ -151,7 +151,7 @@ def test_when_every_target_rejects_the_primary_error_wins(setup: Any, fake_opena
 def test_connection_refused_falls_back(
     gateway_factory: Callable[..., RunningGateway],
     gateway_config: dict[str, Any],
-    client_for: Callable[[RunningGateway], openai.OpenAI],
+    openai_for: Callable[[RunningGateway], openai.OpenAI],
     fake_openai: FakeUpstream,
 ) -> None:
     import socket
@@ -160,7 +160,7 @@ def test_connection_refused_falls_back(
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
     gateway_config["providers"]["openai-main"]["base_url"] = f"http://127.0.0.1:{dead}/v1"
-    client = client_for(gateway_factory(gateway_config))
+    client = openai_for(gateway_factory(gateway_config))
     done = client.chat.completions.create(model="main", messages=MSG)
     assert done.choices[0].message.content == OPENAI_TEXT
     assert models(fake_openai) == ["gpt-4o"]

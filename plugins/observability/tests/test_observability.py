@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +36,6 @@ def config(fake: FakeUpstream, tmp_path: Path, **obs: Any) -> dict[str, Any]:
     return cfg
 
 
-@pytest.fixture
-def sdk() -> Iterator[Callable[..., openai.OpenAI]]:
-    clients: list[openai.OpenAI] = []
-
-    def make(url: str, key: str = GATEWAY_KEY) -> openai.OpenAI:
-        c = openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0, timeout=10)
-        clients.append(c)
-        return c
-
-    yield make
-    for c in clients:
-        c.close()
-
-
 def scrape(url: str, **headers: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     text = httpx.get(url + "/metrics", headers=headers).text
     out = {}
@@ -77,13 +63,18 @@ def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 def test_access_log_line_per_request(
-    gateway_factory: Callable[..., Any], fake_openai: FakeUpstream, tmp_path: Path, sdk: Callable[..., openai.OpenAI]
+    gateway_factory: Callable[..., Any],
+    fake_openai: FakeUpstream,
+    tmp_path: Path,
+    openai_for: Callable[..., openai.OpenAI],
 ) -> None:
     gw = gateway_factory(config(fake_openai, tmp_path))
     with capture_logs() as logs:
-        sdk(gw.url).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+        openai_for(gw.url).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
         with pytest.raises(openai.NotFoundError):
-            sdk(gw.url).chat.completions.create(model="openai-main/nope", messages=[{"role": "user", "content": "x"}])
+            openai_for(gw.url).chat.completions.create(
+                model="openai-main/nope", messages=[{"role": "user", "content": "x"}]
+            )
         wait_until(lambda: len([e for e in logs if e["event"] == "request"]) == 2)
     ok, missing = [e for e in logs if e["event"] == "request"]
     assert ok["log_level"] == "info"
@@ -107,10 +98,13 @@ def test_metrics_admin_only_when_configured(
 
 
 def test_scripted_mix_spend_spans_and_metrics_agree(
-    gateway_factory: Callable[..., Any], fake_openai: FakeUpstream, tmp_path: Path, sdk: Callable[..., openai.OpenAI]
+    gateway_factory: Callable[..., Any],
+    fake_openai: FakeUpstream,
+    tmp_path: Path,
+    openai_for: Callable[..., openai.OpenAI],
 ) -> None:
     gw = gateway_factory(config(fake_openai, tmp_path))
-    client = sdk(gw.url)
+    client = openai_for(gw.url)
     msgs = [{"role": "user", "content": "hi"}]
     plain = {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}
     cached = {"prompt_tokens": 5000, "completion_tokens": 50, "total_tokens": 5050}

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from proxy_core.gateway import Gateway
-from proxy_core.testing import BackgroundLoop, FakeUpstream, RunningGateway, default_config
+from proxy_core.testing import default_config
+from proxy_core.testing.pytest_plugin import shared_gateway
 
 
 def reasoning_config(anthropic_url: str, openai_url: str) -> dict[str, Any]:
@@ -33,24 +30,4 @@ def reasoning_config(anthropic_url: str, openai_url: str) -> dict[str, Any]:
     return config
 
 
-@pytest.fixture
-def gateway_config(fake_anthropic: FakeUpstream, fake_openai: FakeUpstream) -> dict[str, Any]:
-    return reasoning_config(fake_anthropic.url, fake_openai.url)
-
-
-@pytest.fixture(scope="session")
-def _reasoning_gateway(
-    proxy_core_loop: BackgroundLoop, _fake_anthropic_server: FakeUpstream, _fake_openai_server: FakeUpstream
-) -> Iterator[RunningGateway]:
-    gw = RunningGateway(
-        Gateway(reasoning_config(_fake_anthropic_server.url, _fake_openai_server.url)), proxy_core_loop
-    ).start()
-    yield gw
-    gw.stop()
-
-
-@pytest.fixture
-def gateway(
-    _reasoning_gateway: RunningGateway, fake_anthropic: FakeUpstream, fake_openai: FakeUpstream
-) -> RunningGateway:
-    return _reasoning_gateway
+gateway_config, _shared_gateway, gateway = shared_gateway(reasoning_config)
