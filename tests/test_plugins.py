@@ -146,10 +146,19 @@ def test_every_request_gets_exactly_one_record(
     assert records == [("completed", 200), ("completed", 200), ("failed", 401), ("failed", 400)]
 
 
-def test_hook_tracing_switch(gateway_config: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+def test_hook_tracing_switch(
+    gateway_factory: Callable[..., RunningGateway], gateway_config: dict[str, Any], fake_openai: FakeUpstream
+) -> None:
+    """plugins.trace_hooks logs every hook call by name, never argument values."""
+    from structlog.testing import capture_logs
+
     gateway_config["plugins"] = {"trace_hooks": True}
-    gw = Gateway(gateway_config)
-    assert gw.hooks._trace is True
+    gw = gateway_factory(gateway_config)
+    with capture_logs() as logs:
+        assert httpx.post(gw.url + "/v1/chat/completions", json=GOOD, headers=AUTH).status_code == 200
+    calls = [e for e in logs if e["event"] == "hook.call"]
+    assert {"authenticate", "resolve_model", "prepare_request"} <= {e["hook"] for e in calls}
+    assert GATEWAY_KEY not in repr(logs) and "hi" not in repr([e.get("args") for e in calls])
 
 
 def test_duplicate_provider_type_is_a_start_up_error(gateway_config: dict[str, Any]) -> None:
