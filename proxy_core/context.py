@@ -127,6 +127,9 @@ class RequestContext:
     outcome: str | None = None  # "completed" | "failed"
     error: ProxyError | None = None
     usage: dict[str, Any] | None = None  # OpenAI names, whatever the route (Provider.usage_of)
+    # Where ``usage`` came from: "upstream" (the provider reported it) or "estimated" (the
+    # client left before the provider's usage arrived; output counted from what was relayed).
+    usage_source: str | None = None
     first_token_at: float | None = None
     ended: float | None = None
     client_closed: bool = False
