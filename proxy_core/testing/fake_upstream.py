@@ -100,7 +100,10 @@ class FakeUpstream:
         self._script: deque[Reply | Callable[[RecordedRequest], Reply]] = deque()
         self._server: asyncio.AbstractServer | None = None
         self._cond = threading.Condition()
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
         self.open_connections = 0
+        self.connections_accepted = 0  # every connection ever opened: keep-alive reuse shows here
 
     @property
     def url(self) -> str:
@@ -139,8 +142,14 @@ class FakeUpstream:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        """Stop listening, close the open connections and wait for their handlers, so
+        none is left pending (and cancelled noisily) when the loop ends."""
         if self._server is not None:
             self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=2.0)
 
     def _next_reply(self, request: RecordedRequest) -> Reply:
         with self._cond:
@@ -156,7 +165,12 @@ class FakeUpstream:
         sock = writer.get_extra_info("socket")
         if sock is not None:  # headers and body go out in separate writes: no Nagle stalls
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._handlers.add(handler)
+        self._writers.add(writer)
         self.open_connections += 1
+        self.connections_accepted += 1
         try:
             while True:
                 request = await _read_request(conn, reader)
@@ -172,6 +186,9 @@ class FakeUpstream:
             return
         finally:
             self.open_connections -= 1
+            self._writers.discard(writer)
+            if handler is not None:
+                self._handlers.discard(handler)
             writer.close()
 
     def _client_left(self, path: str, events_sent: int) -> None:
@@ -240,10 +257,22 @@ class FakeUpstream:
             self._client_left(request.path, sent)
             return False
         finally:
-            if not eof.done():
-                eof.cancel()
-            elif eof.result():
-                conn.receive_data(eof.result())
+            await _stop_watching(conn, eof)
+
+
+async def _stop_watching(conn: h11.Connection, eof: asyncio.Future[bytes]) -> None:
+    """End the disconnect watcher before the connection reads its next request.
+
+    A cancelled ``read(1)`` keeps the StreamReader's waiter until its task has run; a
+    ``read()`` before that raises "read() called while another coroutine is already
+    waiting" and dropped the kept-alive connection after every reply that had waited.
+    A byte the watcher did read belongs to the next request.
+    """
+    if not eof.done():
+        eof.cancel()
+        await asyncio.wait({eof})
+    if not eof.cancelled() and eof.exception() is None and eof.result():
+        conn.receive_data(eof.result())
 
 
 async def _read_request(conn: h11.Connection, reader: asyncio.StreamReader) -> RecordedRequest | None:
