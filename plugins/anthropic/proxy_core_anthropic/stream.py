@@ -3,7 +3,9 @@
 Both work on whole events (the core's SSE parser cuts them), so the output does not
 depend on how the upstream's bytes were split. An ``event: error`` raises
 :class:`UpstreamError` (before the first substantive item it is still a fallback point);
-a stream that ends without ``message_stop`` fails in ``finish``.
+a stream that ends without ``message_stop`` fails in ``finish``, unless its
+``message_delta`` with a ``stop_reason`` (and the final usage) already came: then the
+answer is complete and ``finish`` ends it cleanly.
 """
 
 from __future__ import annotations
@@ -32,8 +34,20 @@ def _merge_usage(raw: dict[str, Any], usage: Any) -> None:
         raw.update({key: value for key, value in usage.items() if value is not None})
 
 
+def _message_stop() -> SSEEvent:
+    """The event appended to a native stream whose upstream ended after message_delta
+    but before message_stop, so clients (the anthropic SDK) see a well-formed stream."""
+    data = b'{"type":"message_stop"}'
+    return SSEEvent("message_stop", data, raw=b"event: message_stop\ndata: " + data + b"\n\n")
+
+
 def _truncated() -> UpstreamError:
     return UpstreamError("the upstream stream ended without message_stop", status=502)
+
+
+def _stop_reason(data: dict[str, Any]) -> Any:
+    delta = data.get("delta")
+    return delta.get("stop_reason") if isinstance(delta, dict) else None
 
 
 class ChatStream:
@@ -44,7 +58,8 @@ class ChatStream:
     ``delta.reasoning_content`` while it streams, then the whole block with its
     signature as ``delta.thinking_blocks`` when it stops; redacted thinking is passed
     on whole. ``finish_reason`` rides on the ``message_delta`` chunk; the usage chunk
-    (``choices: []``) follows ``message_stop`` when the client asked for it.
+    (``choices: []``) follows ``message_stop`` (or the end of a stream that stopped
+    without it) when the client asked for it.
     """
 
     __slots__ = (
@@ -54,6 +69,7 @@ class ChatStream:
         "_id",
         "_raw_usage",
         "_signatures",
+        "_stopped",
         "_thinking",
         "_tools",
         "include_usage",
@@ -71,6 +87,7 @@ class ChatStream:
         self._signatures: dict[int, str] = {}
         self._args_seen: set[int] = set()
         self._done = False
+        self._stopped = False  # message_delta gave a stop_reason: the answer is complete
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {
@@ -105,15 +122,11 @@ class ChatStream:
         if kind == "message_delta":
             _merge_usage(self._raw_usage, data.get("usage"))
             self.usage = openai_usage(self._raw_usage)
-            return [self._chunk({}, finish_reason((data.get("delta") or {}).get("stop_reason")))]
+            stop_reason = _stop_reason(data)
+            self._stopped = self._stopped or stop_reason is not None
+            return [self._chunk({}, finish_reason(stop_reason))]
         if kind == "message_stop":
-            self._done = True
-            if self.include_usage and self.usage is not None:
-                chunk = self._chunk({})
-                chunk["choices"] = []
-                chunk["usage"] = self.usage
-                return [chunk]
-            return []
+            return self._end()
         if kind == "error":
             raise error_from_event(data)
         return []  # ping and event types added later
@@ -168,25 +181,39 @@ class ChatStream:
             return [self._chunk({"tool_calls": [call]})]
         return []
 
-    def finish(self) -> list[Any]:
-        if not self._done:
-            raise _truncated()
+    def _end(self) -> list[Any]:
+        self._done = True
+        if self.include_usage and self.usage is not None:
+            chunk = self._chunk({})
+            chunk["choices"] = []
+            chunk["usage"] = self.usage
+            return [chunk]
         return []
+
+    def finish(self) -> list[Any]:
+        if self._done:
+            return []
+        if self._stopped:
+            return self._end()
+        raise _truncated()
 
 
 class PassthroughStream:
     """Native Messages SSE relayed event by event, unchanged (``event.raw``).
 
     Every event is parsed once to check it and to watch usage (``message_start`` and
-    ``message_delta``), never re-encoded. ``usage`` is kept with OpenAI names.
+    ``message_delta``), never re-encoded. ``usage`` is kept with OpenAI names. A stream
+    that ends after a ``message_delta`` with a ``stop_reason`` but without
+    ``message_stop`` gets that one event appended.
     """
 
-    __slots__ = ("_done", "_raw_usage", "usage")
+    __slots__ = ("_done", "_raw_usage", "_stopped", "usage")
 
     def __init__(self) -> None:
         self.usage: dict[str, Any] | None = None
         self._raw_usage: dict[str, Any] = {}
         self._done = False
+        self._stopped = False
 
     def feed(self, event: SSEEvent) -> list[Any]:
         data = _event_data(event)
@@ -197,6 +224,7 @@ class PassthroughStream:
         elif kind == "message_delta":
             _merge_usage(self._raw_usage, data.get("usage"))
             self.usage = openai_usage(self._raw_usage)
+            self._stopped = self._stopped or _stop_reason(data) is not None
         elif kind == "message_stop":
             self._done = True
         elif kind == "error":
@@ -204,6 +232,9 @@ class PassthroughStream:
         return [event]
 
     def finish(self) -> list[Any]:
-        if not self._done:
-            raise _truncated()
-        return []
+        if self._done:
+            return []
+        if self._stopped:
+            self._done = True
+            return [_message_stop()]
+        raise _truncated()

@@ -146,7 +146,7 @@ def test_stream_error_before_content_is_an_http_error(
 
 def test_stream_cut_without_message_stop(openai_client: openai.OpenAI, fake_anthropic: FakeUpstream) -> None:
     events = events_for([{"type": "text", "text": "abcdefghijkl"}])
-    fake_anthropic.queue(Reply.sse(events[:-1]))  # no message_stop
+    fake_anthropic.queue(Reply.sse(events[:-2]))  # no message_delta, no message_stop
     stream = openai_client.chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "hi"}], stream=True
     )
