@@ -9,17 +9,24 @@ get a message that says what to do:
 * access denied -> the IAM action the request needed (the seed's table), plus
   ``CallWithBearerToken`` for API-key accounts.
 
-Credential values of the account are scrubbed from every message and raw body.
+Credential values of the account are scrubbed from every message and raw body, and so
+are the identifiers of the operator's AWS estate (account ids, ARNs of principals, roles
+and resources, workspace ids): clients get placeholders and the action to take, the
+operator gets the detail in a ``aws.upstream_error`` warning (credentials still scrubbed).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import orjson
+import structlog
 from proxy_core_anthropic.errors import error_from_body
 
 from proxy_core.errors import UpstreamError
+
+log = structlog.get_logger("proxy_core.aws_claude_platform")
 
 _FEDERATION = "outbound web identity federation is disabled"
 _FILE_ACTIONS = {"POST": "CreateFile", "DELETE": "DeleteFile"}
@@ -59,6 +66,41 @@ def scrub(text: str, secrets: list[str]) -> str:
     return _KEY_ID.sub("[redacted]", text)
 
 
+# The operator's identifiers: ARNs (IAM principals, roles, workspaces), 12-digit AWS
+# account ids, workspace ids. An ARN ends before trailing sentence punctuation.
+_ARN = re.compile(r"\barn:aws[a-z-]*:[\w:/+=,.@*-]*[\w/+=@*-]")
+_WORKSPACE_ID = re.compile(r"\bwrkspc_[A-Za-z0-9]+")
+_ACCOUNT_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+
+def redact_identifiers(text: str) -> str:
+    """``text`` with AWS account ids, ARNs and workspace ids replaced by placeholders."""
+    text = _ARN.sub("<arn>", text)
+    text = _WORKSPACE_ID.sub("<workspace-id>", text)
+    return _ACCOUNT_ID.sub("<account-id>", text)
+
+
+def _redact_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_identifiers(value)
+    if isinstance(value, dict):
+        return {redact_identifiers(str(k)): _redact_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_json(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and _ACCOUNT_ID.fullmatch(str(value)):
+        return "<account-id>"
+    return value
+
+
+def _redact_body(body: bytes) -> bytes:
+    """A raw error body for native clients, identifiers redacted and JSON kept valid."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return redact_identifiers(body.decode("utf-8", "replace")).encode()
+    return orjson.dumps(_redact_json(data))
+
+
 def _aws_message(body: bytes) -> str | None:
     try:
         data = orjson.loads(body)
@@ -86,44 +128,69 @@ def platform_error(
 ) -> UpstreamError:
     if secrets or _KEY_ID.search(body.decode("utf-8", "replace")):
         body = scrub(body.decode("utf-8", "replace"), secrets).encode()
-    base = error_from_body(status, body, {k: v for k, v in headers.items() if k == "retry-after"})
+    detail = scrub(_aws_message(body) or "", secrets)  # for the operator's log: identifiers kept
+    redacted = _redact_body(body)
+    base = error_from_body(status, redacted, {k: v for k, v in headers.items() if k == "retry-after"})
     aws_type = headers.get("x-amzn-errortype", "").split(":", 1)[0]
-    text = _aws_message(body) or base.message
-    text = scrub(text, secrets)
+    text = redact_identifiers(scrub(_aws_message(redacted) or base.message, secrets))
     low = text.lower()
+    method, path = request or ("POST", "/v1/messages")
 
     def clear(message: str, code: str) -> UpstreamError:
         return UpstreamError(
             message, status=status, anthropic_type=base.anthropic_type, code=code, headers=base.headers
         )
 
+    def logged(error: UpstreamError) -> UpstreamError:
+        if error is base and redacted == body:
+            return error  # an ordinary upstream error with nothing withheld from the client
+        log.warning(
+            "aws.upstream_error",
+            account=account,
+            status=status,
+            code=error.code,
+            aws_error_type=aws_type or None,
+            request=f"{method} {path}",
+            region=region,
+            workspace_id=workspace_id,
+            workspace_arn=f"arn:aws:aws-external-anthropic:{region}:<account-id>:workspace/{workspace_id}",
+            upstream_message=detail or scrub(body.decode("utf-8", "replace"), secrets)[:2000],
+        )
+        return error
+
     prefix = f"Claude Platform on AWS (provider account '{account}')"
     if _FEDERATION in low:
-        return clear(
-            f"{prefix}: outbound web identity federation is disabled for this AWS account. "
-            "Run once, as an administrator of that AWS account: "
-            "`aws iam enable-outbound-web-identity-federation`, then retry. (upstream: " + text + ")",
-            "aws_outbound_federation_disabled",
+        return logged(
+            clear(
+                f"{prefix}: outbound web identity federation is disabled for this AWS account. "
+                "Run once, as an administrator of that AWS account: "
+                "`aws iam enable-outbound-web-identity-federation`, then retry. (upstream: " + text + ")",
+                "aws_outbound_federation_disabled",
+            )
         )
     if "region" in low and ("workspace" in low or "scoped" in low):
-        return clear(
-            f"{prefix}: workspace {workspace_id} is not reachable through region {region}. Workspaces are bound "
-            "to the one AWS region they were created in: set this account's `region` to the workspace's region. "
-            "(upstream: " + text + ")",
-            "aws_region_mismatch",
+        return logged(
+            clear(
+                f"{prefix}: this account's workspace is not reachable through region {region}. Workspaces are "
+                "bound to the one AWS region they were created in: set this account's `region` to the workspace's "
+                "region (the gateway's log names the workspace). (upstream: " + text + ")",
+                "aws_region_mismatch",
+            )
         )
     denied = aws_type.startswith("AccessDenied") or "not authorized" in low or "access denied" in low
     if status == 403 and (denied or base.anthropic_type == "permission_error"):
-        method, path = request or ("POST", "/v1/messages")
         action = iam_action(method, path)
-        arn = f"arn:aws:aws-external-anthropic:{region}:<account-id>:workspace/{workspace_id}"
+        arn = f"arn:aws:aws-external-anthropic:{region}:<account-id>:workspace/<workspace-id>"
         needs = f"aws-external-anthropic:{action} on {arn}"
         if api_key_auth:
             needs += ' and aws-external-anthropic:CallWithBearerToken on "*" (API-key auth)'
-        return clear(
-            f"{prefix}: access denied for {method} {path}. The IAM principal needs {needs}. (upstream: {text})",
-            "aws_access_denied",
+        return logged(
+            clear(
+                f"{prefix}: access denied for {method} {path}. The IAM principal of this account needs {needs} "
+                f"(the gateway's log names the principal and the workspace). (upstream: {text})",
+                "aws_access_denied",
+            )
         )
     if base.raw is None and text != base.message:
-        return clear(f"{prefix}: {text}", "aws_error")
-    return base
+        return logged(clear(f"{prefix}: {text}", "aws_error"))
+    return logged(base)

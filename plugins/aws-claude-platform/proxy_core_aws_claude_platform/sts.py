@@ -25,6 +25,7 @@ from botocore.session import Session
 
 from proxy_core.errors import UpstreamConnectionError, UpstreamError
 
+from .errors import redact_identifiers, scrub
 from .signing import sign
 
 if TYPE_CHECKING:
@@ -139,20 +140,30 @@ class AssumedRoleCredentials:
         return _parse_credentials(response.content, self.account)
 
     def _error(self, response: httpx.Response) -> UpstreamError:
+        """The client's error names no role ARN, account id or principal; the log does."""
         code, message = _xml_error(response.content)
-        role = self.settings.role_arn
+        message = scrub(message, [])  # access key ids, even in the operator's log
+        log.warning(
+            "aws.assume_role_failed",
+            account=self.account,
+            role_arn=self.settings.role_arn,
+            status=response.status_code,
+            sts_code=code or None,
+            sts_message=message or None,
+        )
         if response.status_code == 403 or code == "AccessDenied":
             hint = "check that the role's trust policy lets the base credentials' principal call sts:AssumeRole" + (
                 " with this external_id" if self.settings.external_id is not None else ""
             )
             return UpstreamError(
-                f"provider account '{self.account}' cannot assume role {role}: STS AccessDenied ({hint})",
+                f"provider account '{self.account}' cannot assume its role: STS AccessDenied ({hint}; "
+                "the gateway's log names the role)",
                 status=403,
                 code="aws_assume_role_denied",
             )
-        detail = f"{code}: {message}" if code else f"HTTP {response.status_code}"
+        detail = f"{code}: {redact_identifiers(message)}" if code else f"HTTP {response.status_code}"
         return UpstreamError(
-            f"provider account '{self.account}' cannot assume role {role}: STS answered {detail}",
+            f"provider account '{self.account}' cannot assume its role: STS answered {detail}",
             status=502,
             code="aws_assume_role_failed",
         )

@@ -38,7 +38,8 @@ def test_region_not_matching_the_workspace(oai: openai.OpenAI, platform: FakePla
     with pytest.raises(openai.PermissionDeniedError) as info:
         oai.chat.completions.create(model=f"aws-east/{MODEL}", messages=USER)
     message = info.value.message
-    assert f"workspace {WORKSPACE} is not reachable through region us-east-1" in message
+    assert "this account's workspace is not reachable through region us-east-1" in message
+    assert WORKSPACE not in message  # the log names it
     assert "set this account's `region` to the workspace's region" in message
     assert platform.rejections == ["Credential should be scoped to a valid region, not 'us-east-1'."]
 
