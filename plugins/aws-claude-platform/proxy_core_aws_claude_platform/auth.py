@@ -48,21 +48,10 @@ class PlatformAuth(httpx.Auth):
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         self._prepare(request)
         if self.credentials is not None:
-            await _read_whole(request)
-            sign(request, await self.credentials.get(), SERVICE, self.region)
+            sign(request, await self.credentials.get(), SERVICE, self.region)  # a stream stays a stream
         else:
             request.headers["authorization"] = self._bearer
         yield request
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("Claude Platform on AWS accounts are served by the gateway's async client only")
-
-
-async def _read_whole(request: httpx.Request) -> None:
-    """A streamed body (a file upload) is signed over its bytes: read it, send it whole."""
-    try:
-        request.content  # noqa: B018 - raises when the body is a stream not read yet
-    except httpx.RequestNotRead:
-        body = await request.aread()
-        request.headers.pop("transfer-encoding", None)
-        request.headers["content-length"] = str(len(body))

@@ -4,13 +4,16 @@
 gate in front: every request must carry the workspace header, and either a SigV4
 signature that botocore recomputes from the known test credentials (service
 ``aws-external-anthropic``, the fake's region, the security token of STS credentials,
-workspace header signed, no ``x-api-key``), or a known API key as ``Authorization:
-Bearer``. A request that fails the gate gets a 403 in the AWS gateway's shape and never
-reaches the script; ``rejections`` records why.
+workspace header signed, no ``x-api-key``; a signed ``x-amz-content-sha256`` must be
+the body's SHA-256 or ``UNSIGNED-PAYLOAD``, which botocore then puts in the canonical
+request in place of the body's hash), or a known API key as ``Authorization: Bearer``.
+A request that fails the gate gets a 403 in the AWS gateway's shape and never reaches
+the script; ``rejections`` records why.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import threading
@@ -72,6 +75,12 @@ def verify_sigv4(
             return f"header {needed} is not signed"
     if token is not None and "x-amz-security-token" not in signed:
         return "x-amz-security-token is not signed"
+    payload = h.get("x-amz-content-sha256")
+    if payload is not None:
+        if "x-amz-content-sha256" not in signed:
+            return "x-amz-content-sha256 is not signed"
+        if payload != "UNSIGNED-PAYLOAD" and payload != hashlib.sha256(request.body).hexdigest():
+            return "The provided 'x-amz-content-sha256' header does not match what was computed."
     headers = {name: h[name] for name in signed if name in h}
     aws = AWSRequest(method=request.method, url=f"http://{h['host']}{request.path}", data=request.body, headers=headers)
     aws.context["timestamp"] = amz_date

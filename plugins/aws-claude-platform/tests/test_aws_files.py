@@ -53,7 +53,7 @@ def test_files_create_list_retrieve_delete(files_client: tuple[str, openai.OpenA
     assert client.files.delete(FILE_ID).deleted is True
     assert [(r.method, r.path) for r in platform.requests] == [
         ("POST", "/v1/files"),
-        ("GET", "/v1/files"),
+        ("GET", "/v1/files?limit=1000"),  # a tenant's list: full pages, filtered to its own files
         ("GET", f"/v1/files/{FILE_ID}"),
         ("DELETE", f"/v1/files/{FILE_ID}"),
     ]

@@ -23,6 +23,7 @@ from proxy_core import Attempt, RequestContext, Target, UpstreamRequest
 from proxy_core.asgi import send_json
 from proxy_core.errors import InvalidRequestError, ProxyError, UpstreamError
 
+from .access import Page, page_ids, record_owner, scan, sees_all
 from .multipart import UploadReader, boundary_of, check_length
 from .upstream import FILE_ID, BodyError, FilesCall, open_upstream, read_json, relay
 
@@ -34,6 +35,7 @@ PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data",
 DEFAULT_PURPOSE = "user_data"
 OUTPUT_PURPOSE = "assistants_output"
 MAX_LIST_LIMIT = 1000  # Anthropic's page size limit
+DEFAULT_LIST_LIMIT = 20  # Anthropic's default page size
 
 
 def with_beta(headers: dict[str, str], beta: str = FILES_BETA) -> None:
@@ -146,10 +148,12 @@ class AnthropicFiles:
         try:
             await reader.finish()  # fields after the file part
             purpose = check_purpose(reader.fields.get("purpose"))
+            obj = file_object(meta, purpose, self.default_purpose)
+            await record_owner(call, obj["id"])
         except ProxyError:
             await self._forget(meta)
             raise
-        await send_json(call.send, 200, file_object(meta, purpose, self.default_purpose), call.response_headers)
+        await send_json(call.send, 200, obj, call.response_headers)
 
     async def _forget(self, meta: Any) -> None:
         """Delete an upload the client's request turned out to be invalid for (best effort)."""
@@ -166,30 +170,47 @@ class AnthropicFiles:
 
     async def list(self) -> None:
         query = parse_qs(self.call.query)
-        params: dict[str, str] = {}
+        limit: int | None = None
         if "limit" in query:
             raw = query["limit"][-1]
             if not raw.isdigit() or int(raw) < 1:
                 raise InvalidRequestError("limit must be a positive integer", param="limit")
-            params["limit"] = str(min(int(raw), MAX_LIST_LIMIT))
-        if query.get("after"):
-            params["after_id"] = query["after"][-1]
-        path = self.base + ("?" + urlencode(params) if params else "")
-        page = await self._json("GET", path)
+            limit = min(int(raw), MAX_LIST_LIMIT)
+        after = query["after"][-1] if query.get("after") else None
+        purpose = query["purpose"][-1] if query.get("purpose") else None
+        if sees_all(self.call):
+            page = await self._page(limit, after)
+        else:  # the caller's own files: scan full pages
+            page = await scan(
+                self.call,
+                lambda cursor: self._page(MAX_LIST_LIMIT, cursor),
+                limit or DEFAULT_LIST_LIMIT,
+                after,
+                keep=lambda meta: purpose is None or self._purpose_of(meta) == purpose,
+            )
+        data = [file_object(m, None, self.default_purpose) for m in page.items]
+        if purpose:
+            data = [f for f in data if f["purpose"] == purpose]
+        first, last = page_ids(page)
+        body = {"object": "list", "data": data, "has_more": page.has_more, "first_id": first, "last_id": last}
+        await send_json(self.call.send, 200, body, self.call.response_headers)
+
+    async def _page(self, limit: int | None, after: str | None) -> Page:
+        params: dict[str, str] = {}
+        if limit is not None:
+            params["limit"] = str(limit)
+        if after:
+            params["after_id"] = after
+        page = await self._json("GET", self.base + ("?" + urlencode(params) if params else ""))
         items = page.get("data") if isinstance(page, dict) else None
         if not isinstance(items, list):
             raise UpstreamError("the upstream returned an unexpected file list", status=502)
-        data = [file_object(m, None, self.default_purpose) for m in items]
-        if query.get("purpose"):
-            data = [f for f in data if f["purpose"] == query["purpose"][-1]]
-        body = {
-            "object": "list",
-            "data": data,
-            "has_more": page.get("has_more") is True,
-            "first_id": page.get("first_id"),
-            "last_id": page.get("last_id"),
-        }
-        await send_json(self.call.send, 200, body, self.call.response_headers)
+        for meta in items:
+            file_object(meta, None, self.default_purpose)  # 502 on a malformed entry
+        return Page(items, page.get("has_more") is True, page.get("last_id"))
+
+    def _purpose_of(self, meta: dict[str, Any]) -> str:
+        return OUTPUT_PURPOSE if meta.get("downloadable") is True else self.default_purpose
 
     async def retrieve(self) -> None:
         meta = await self._json("GET", self.path("/{id}"))
@@ -197,6 +218,7 @@ class AnthropicFiles:
 
     async def delete(self) -> None:
         data = await self._json("DELETE", self.path("/{id}"))
+        await self.call.owners.forget(self.call.account, self.call.file_id)
         file_id = data.get("id") if isinstance(data, dict) else None
         body = {"id": file_id if isinstance(file_id, str) else self.call.file_id, "object": "file", "deleted": True}
         await send_json(self.call.send, 200, body, self.call.response_headers)

@@ -4,6 +4,11 @@
 more, so the client's file flows to the upstream at the upstream's pace and the gateway
 holds at most a receive chunk or two of it (backpressure, bounded memory). Small form
 fields (``purpose``) are kept; the ``file`` part is handed on chunk by chunk.
+
+Every byte of the body counts against the upload limit (plus ``OVERHEAD`` for the
+multipart framing and fields), and a form may have at most ``MAX_FIELDS`` fields of at
+most ``FIELD_LIMIT`` bytes, with part headers of at most ``MAX_PART_HEADERS`` bytes: what
+the gateway keeps of a form is bounded whatever its size.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from proxy_core.asgi import ClientDisconnected, Receive
 from proxy_core.errors import InvalidRequestError, RequestTooLargeError
 
-FIELD_LIMIT = 64 * 1024  # bytes kept of a non-file form field
+FIELD_LIMIT = 64 * 1024  # bytes of a non-file form field
+MAX_FIELDS = 32  # non-file form fields (OpenAI's uploads use two or three)
+MAX_PART_HEADERS = 16 * 1024  # bytes of one part's headers
 OVERHEAD = 1024 * 1024  # what a multipart body may add to the file's own size
 
 
@@ -86,6 +93,9 @@ class UploadReader:
         self.fields: dict[str, str] = {}
         self.file: FilePart | None = None
         self.file_bytes = 0
+        self.body_bytes = 0  # the whole body received so far
+        self._field_count = 0
+        self._header_bytes = 0
         self._file_done = False
         self._ended = False  # the client's body is fully received
         self._complete = False  # the closing boundary was seen
@@ -102,8 +112,8 @@ class UploadReader:
     def _callbacks(self) -> dict[str, Callable[..., None]]:
         return {
             "on_part_begin": self._part_begin,
-            "on_header_field": lambda data, start, end: self._header_field.extend(data[start:end]),
-            "on_header_value": lambda data, start, end: self._header_value.extend(data[start:end]),
+            "on_header_field": lambda data, start, end: self._header_data(self._header_field, data[start:end]),
+            "on_header_value": lambda data, start, end: self._header_data(self._header_value, data[start:end]),
             "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
@@ -115,6 +125,13 @@ class UploadReader:
         self._headers = {}
         self._part = {}
         self._value = bytearray()
+        self._header_bytes = 0
+
+    def _header_data(self, into: bytearray, data: bytes) -> None:
+        self._header_bytes += len(data)
+        if self._header_bytes > MAX_PART_HEADERS:
+            raise InvalidRequestError(f"a part's headers exceed {MAX_PART_HEADERS} bytes", param="file")
+        into.extend(data)
 
     def _header_end(self) -> None:
         self._headers[self._header_field.decode("latin-1").lower()] = bytes(self._header_value)
@@ -127,6 +144,9 @@ class UploadReader:
         filename = options.get(b"filename")
         self._part = {"name": name, "is_file": name == "file"}
         if name != "file":
+            self._field_count += 1
+            if self._field_count > MAX_FIELDS:
+                raise InvalidRequestError(f"the upload has more than {MAX_FIELDS} form fields", param="file")
             return
         if self.file is not None:
             raise InvalidRequestError("the upload has more than one 'file' part", param="file")
@@ -163,6 +183,9 @@ class UploadReader:
             raise ClientDisconnected()
         chunk: bytes = message.get("body", b"")
         if chunk:
+            self.body_bytes += len(chunk)
+            if self.body_bytes > self.limit + OVERHEAD:
+                raise too_large(self.limit)
             try:
                 self._parser.write(chunk)
             except MultipartParseError:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
 
-from proxy_core import UpstreamRequest
+from proxy_core import Principal, UpstreamRequest
 from proxy_core.asgi import Receive, Scope, Send, encode_headers
 from proxy_core.errors import ProxyError, UpstreamError
 from proxy_core.gateway import Gateway
 from proxy_core.pipeline import MAX_ERROR_BODY, read_capped, send_upstream
 from proxy_core.provider import Provider
+
+if TYPE_CHECKING:
+    from .owners import OwnerStore
 
 FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what a file id may look like (both APIs)
 MAX_METADATA_BODY = 16 * 1024 * 1024  # a JSON answer (file object, list page)
@@ -35,6 +38,9 @@ class FilesCall:
     account: str
     provider: Provider
     max_upload_bytes: int
+    principal: Principal
+    owners: OwnerStore
+    api: str = "openai"  # the client's Files API: "openai", or "anthropic" (the anthropic SDK)
     settings: dict[str, Any] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
 

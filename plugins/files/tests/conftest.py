@@ -4,6 +4,7 @@ key that may use only the OpenAI account (see ``files_helpers``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -14,8 +15,8 @@ from proxy_core.testing import FakeUpstream, RunningGateway
 
 
 @pytest.fixture
-def gateway_config(fake_anthropic: FakeUpstream, fake_openai: FakeUpstream) -> dict[str, Any]:
-    return files_config(fake_anthropic.url, fake_openai.url)
+def gateway_config(tmp_path: Path, fake_anthropic: FakeUpstream, fake_openai: FakeUpstream) -> dict[str, Any]:
+    return files_config(fake_anthropic.url, fake_openai.url, f"sqlite:///{tmp_path / 'spend.db'}")
 
 
 @pytest.fixture

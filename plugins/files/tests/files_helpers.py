@@ -9,14 +9,27 @@ import openai
 from proxy_core.testing import GATEWAY_KEY, RecordedRequest, RunningGateway, default_config
 
 OPENAI_ONLY_KEY = "sk-proxy-core-openai-only"
+ALICE_KEY = "sk-proxy-core-alice"  # two tenants of the same accounts, not admins
+BOB_KEY = "sk-proxy-core-bob"
 UPLOAD_LIMIT = 64 * 1024  # small, so the oversize tests stay fast
 FILES_BETA = "files-api-2025-04-14"
 
 
-def files_config(anthropic_url: str, openai_url: str) -> dict[str, Any]:
+def files_config(anthropic_url: str, openai_url: str, store: str) -> dict[str, Any]:
+    """The test key is an admin (it sees every file, so the translation tests need not
+    upload first); ``alice`` and ``bob`` are tenants. Owners go to the spend store ``store``."""
     config = default_config(anthropic_url=anthropic_url, openai_url=openai_url)
-    config["auth"]["keys"].append({"name": "openai-only", "key": OPENAI_ONLY_KEY, "models": ["openai-main/*"]})
-    config["plugins"] = {"disabled": ["fallback"], "files": {"max_upload_bytes": UPLOAD_LIMIT}}
+    keys = config["auth"]["keys"]
+    keys[0]["admin"] = True
+    keys.append({"name": "openai-only", "key": OPENAI_ONLY_KEY, "models": ["openai-main/*"]})
+    tenant_models = ["anthropic-main/*", "openai-main/*"]
+    keys.append({"name": "alice", "key": ALICE_KEY, "user": "alice", "teams": ["ml"], "models": tenant_models})
+    keys.append({"name": "bob", "key": BOB_KEY, "user": "bob", "teams": ["ml"], "models": tenant_models})
+    config["plugins"] = {
+        "disabled": ["fallback"],
+        "files": {"max_upload_bytes": UPLOAD_LIMIT},
+        "cost": {"store": store, "flush_interval_s": 0.05},
+    }
     return config
 
 

@@ -54,7 +54,8 @@ def test_upload_list_retrieve_content_delete(client: openai.OpenAI, fake_openai:
         'form-data; name="purpose"': b"fine-tune",
         'form-data; name="file"; filename="train.jsonl"': b"line\n",
     }  # the client's body as it was sent
-    assert list_.path == "/v1/files?limit=3&order=desc&purpose=fine-tune"  # the query as the client sent it
+    # the client's query, but a tenant's list scans the largest pages for its own files
+    assert list_.path == "/v1/files?order=desc&purpose=fine-tune&limit=10000"
     assert [(r.method, r.path) for r in (retrieve, download, delete)] == [
         ("GET", "/v1/files/file-abc123"),
         ("GET", "/v1/files/file-abc123/content"),
@@ -65,12 +66,14 @@ def test_upload_list_retrieve_content_delete(client: openai.OpenAI, fake_openai:
         assert "x-proxy-core-account" not in r.headers
 
 
-def test_upstream_errors_pass_through(client: openai.OpenAI, fake_openai: FakeUpstream) -> None:
+def test_upstream_errors_pass_through(gateway: RunningGateway, fake_openai: FakeUpstream) -> None:
+    """The admin key sees every file: the upstream's own answers come back."""
     error = {"error": {"message": "No such File object: file-x", "type": "invalid_request_error", "param": "id"}}
     fake_openai.queue(Reply.json(error, status=404), Reply.json({"error": {"message": "boom"}}, status=503))
-    with pytest.raises(openai.NotFoundError) as e:
-        client.files.retrieve("file-x")
-    assert e.value.body == error["error"]
-    with pytest.raises(openai.InternalServerError) as e5:
-        client.files.list()
+    with sdk(gateway, **{"x-proxy-core-account": "openai-main"}) as client:
+        with pytest.raises(openai.NotFoundError) as e:
+            client.files.retrieve("file-x")
+        assert e.value.body == error["error"]
+        with pytest.raises(openai.InternalServerError) as e5:
+            client.files.list()
     assert e5.value.status_code == 503
