@@ -1,9 +1,10 @@
 """Retries with jittered backoff (honouring Retry-After), fallback to the next target,
 timeouts (connect, first token, idle, total), passive health and a retry budget.
 
-Header ``x-proxy-core-first-token-timeout`` (seconds, 0 < t <= 600) sets the time-to-
-first-token limit of one request. The core holds a stream until its first substantive
-item, so every decision here is taken before any byte reached the client.
+Header ``x-proxy-core-first-token-timeout`` (seconds, 0 < t <= 600) tightens the time-to-
+first-token limit of one request, for the keys ``client_first_token_timeout`` allows
+(none by default). The core holds a stream until its first substantive item, so every
+decision here is taken before any byte reached the client.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ from proxy_core.gateway import Gateway
 
 from .budget import RetryBucket
 from .health import HealthBook
-from .policy import FallbackReason, Policy, Settings, build
+from .policy import ClientFirstTokenTimeout, FallbackReason, Policy, Settings, build
 
 log = structlog.get_logger("proxy_core.fallback")
 
 TTFT_HEADER = "x-proxy-core-first-token-timeout"
 _STATE = "fallback"
+# attempt.notes key: the client's first-token limit, when it is the one in force.
+_CLIENT_DEADLINE = "fallback.client_first_token_s"
 
 
 @dataclass(slots=True)
@@ -114,18 +117,41 @@ def on_request_end(ctx: RequestContext) -> None:
 # --- per attempt -----------------------------------------------------------------------
 
 
+def _client_first_token(ctx: RequestContext, rule: ClientFirstTokenTimeout) -> float | None:
+    """The first-token limit this client asks for, if its key may ask (else None)."""
+    value = ctx.headers.get(TTFT_HEADER)
+    if value is None or not rule.allow:
+        return None
+    if rule.keys is not None and (ctx.principal is None or ctx.principal.name not in rule.keys):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 600:
+        raise InvalidRequestError(f"header {TTFT_HEADER} must be a number of seconds in (0, 600]")
+    return max(seconds, rule.min_s)
+
+
+def _client_deadline_hit(attempt: Attempt, error: ProxyError | None) -> bool:
+    """Did this attempt time out because of the client's own, tighter limit? Any timeout
+    at or after the client's deadline is its doing: the operator's limit was further."""
+    deadline = attempt.notes.get(_CLIENT_DEADLINE)
+    if deadline is None or not isinstance(error, GatewayTimeoutError):
+        return False
+    ended = attempt.ended if attempt.ended is not None else time.monotonic()
+    return bool(ended - attempt.started >= deadline)
+
+
 @hookimpl
 def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
-    limits = _state(ctx.gateway).policy(ctx).timeouts
+    state = _state(ctx.gateway)
+    limits = state.policy(ctx).timeouts
     first_token = limits.first_token
-    override = ctx.headers.get(TTFT_HEADER)
-    if override is not None:
-        try:
-            first_token = float(override)
-        except ValueError:
-            first_token = -1.0
-        if not 0 < first_token <= 600:
-            raise InvalidRequestError(f"header {TTFT_HEADER} must be a number of seconds in (0, 600]")
+    asked = _client_first_token(ctx, state.settings.client_first_token_timeout)
+    if asked is not None and (first_token is None or asked < first_token):
+        first_token = asked  # the client may only tighten the operator's limit
+        attempt.notes[_CLIENT_DEADLINE] = asked
     attempt.timeouts = Timeouts(connect=limits.connect, first_token=first_token, idle=limits.idle)
 
 
@@ -133,6 +159,8 @@ def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
 def on_attempt_end(ctx: RequestContext, attempt: Attempt) -> None:
     health = _state(ctx.gateway).health
     error = attempt.error
+    if _client_deadline_hit(attempt, error):
+        return  # says nothing about the target's health
     if error is None:
         health.succeeded(attempt.target.name)
     elif isinstance(error, UpstreamError | GatewayTimeoutError | UpstreamConnectionError) and (
@@ -147,6 +175,8 @@ def retry_delay(ctx: RequestContext, attempt: Attempt, error: ProxyError) -> flo
     retry = state.policy(ctx).retry
     if attempt.retry + 1 >= retry.attempts or isinstance(error, ProviderNotConfiguredError):
         return None
+    if _client_deadline_hit(attempt, error):
+        return None  # the client's own deadline: no retry, no budget spent
     reason = _reason(error)
     wanted = (
         (reason == "timeout" and retry.on_timeout)
@@ -170,6 +200,8 @@ def retry_delay(ctx: RequestContext, attempt: Attempt, error: ProxyError) -> flo
 def should_fallback(ctx: RequestContext, attempt: Attempt, error: ProxyError) -> bool:
     if isinstance(error, ProviderNotConfiguredError):
         return True
+    if _client_deadline_hit(attempt, error):
+        return False  # the client chose the deadline: it gets its 504
     return _reason(error) in _state(ctx.gateway).policy(ctx).fallback_on
 
 

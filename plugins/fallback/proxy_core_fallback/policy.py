@@ -9,6 +9,7 @@ plugins:
     timeouts: {connect: 5, first_token: 30, idle: 60, total: 600}   # default: none, the account's apply
     health: {failures: 5, window_s: 30, cooldown_s: 30}
     retry_budget: {ratio: 0.2, min_per_s: 10}
+    client_first_token_timeout: {allow: false, keys: null, min_s: 1}   # the request header
 routes:
   claude-default:
     targets: [anthropic-main/claude-sonnet-4-5, aws-claude/claude-sonnet-4-5]
@@ -70,6 +71,20 @@ DEFAULT_FALLBACK_ON: frozenset[FallbackReason] = frozenset(
 )
 
 
+class ClientFirstTokenTimeout(_Model):
+    """Who may tighten the first-token limit with ``x-proxy-core-first-token-timeout``.
+
+    Off by default (the header is ignored). ``keys``: the gateway key names allowed
+    (None = every key). A value below ``min_s`` is raised to it; the operator's limit is
+    never loosened. Attempts that hit the client's limit end the request with a 504 and
+    touch no shared state (passive health, retry budget).
+    """
+
+    allow: bool = False
+    keys: frozenset[str] | None = None
+    min_s: float = Field(1.0, ge=0)
+
+
 class Policy(_Model):
     retry: Retry = Retry()
     fallback_on: frozenset[FallbackReason] = DEFAULT_FALLBACK_ON
@@ -79,6 +94,7 @@ class Policy(_Model):
 class Settings(Policy):
     health: Health = Health()
     retry_budget: RetryBudget = RetryBudget()
+    client_first_token_timeout: ClientFirstTokenTimeout = ClientFirstTokenTimeout()
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -139,7 +139,7 @@ def test_400_is_neither_retried_nor_a_fallback_reason(setup: Any, fake_openai: F
 def test_when_every_target_rejects_the_primary_error_wins(setup: Any, fake_openai: FakeUpstream) -> None:
     gw, client, recorder = setup
     primary = Reply.json({"error": {"message": "no such model (primary)", "type": "invalid_request_error"}}, 404)
-    backup = Reply.json({"error": {"message": "forbidden (backup)", "type": "permission_error"}}, 403)
+    backup = Reply.json({"error": {"message": "bad request (backup)", "type": "invalid_request_error"}}, 400)
     fake_openai.queue(primary, backup)
     with pytest.raises(openai.NotFoundError) as info:
         client.chat.completions.create(model="main", messages=MSG)
@@ -179,24 +179,6 @@ def test_an_upstream_that_never_answers_times_out_and_falls_back(setup: Any, fak
     assert 2 <= elapsed < 4, "idle limit 1 s per try, two tries, then the backup"
     assert fake_openai.wait_for_disconnect(1) is not None, "the hung upstream connection was closed"
     still_serves(client, fake_openai)
-
-
-def test_slow_first_token_with_a_per_request_limit(setup: Any, fake_openai: FakeUpstream) -> None:
-    gw, client, recorder = setup
-    slow = Reply.sse(openai_chunks("gpt-4o-mini", "late"), delay_before=0.8)
-    fake_openai.queue(slow, slow)
-    stream = client.chat.completions.create(
-        model="main", messages=MSG, stream=True, extra_headers={"x-proxy-core-first-token-timeout": "0.3"}
-    )
-    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-    assert text == OPENAI_TEXT
-    assert models(fake_openai)[-1] == "gpt-4o"
-    r = httpx.post(
-        gw.url + "/v1/chat/completions",
-        json={"model": "main", "messages": MSG},
-        headers={**AUTH, "x-proxy-core-first-token-timeout": "soon"},
-    )
-    assert r.status_code == 400 and "x-proxy-core-first-token-timeout" in r.json()["error"]["message"]
 
 
 OVERLOADED = ("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
