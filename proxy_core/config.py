@@ -77,6 +77,16 @@ class ServerConfig(_Strict):
     max_body_bytes: int = Field(32 * 1024 * 1024, gt=0)
     # Grace period for in-flight requests on shutdown, seconds.
     shutdown_grace_s: float = Field(30.0, ge=0)
+    # Deadline for reading a whole JSON request body (slow clients get 408), seconds.
+    body_read_timeout_s: float = Field(30.0, gt=0)
+    # Request headers larger than this in total (names + values) get 431.
+    max_header_bytes: int = Field(32 * 1024, gt=0)
+    # JSON bodies with more containers and values than this get 400 before parsing
+    # (parsing is CPU-bound and holds the event loop: ~0.15 s per million values).
+    max_json_values: int = Field(1_000_000, gt=0)
+    # After a streaming client leaves once its answer was complete, read the upstream
+    # this long for the final usage before cancelling (0: cancel at once), seconds.
+    usage_drain_s: float = Field(2.0, ge=0)
     log_level: str = "info"
 
 

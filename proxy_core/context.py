@@ -131,6 +131,10 @@ class RequestContext:
     # client left before the provider's usage arrived; output counted from what was relayed).
     usage_source: str | None = None
     first_token_at: float | None = None
+    # What a stream has relayed: answer characters (for a usage estimate when the client
+    # leaves early) and whether the answer's end (a finish reason) went out.
+    relayed_chars: int = 0
+    answer_complete: bool = False
     ended: float | None = None
     client_closed: bool = False
     response_headers: dict[str, str] = field(default_factory=dict)

@@ -26,10 +26,12 @@ from .asgi import (
 )
 from .context import Principal, RequestContext
 from .errors import (
+    MISSING_KEY_MESSAGE,
     AuthenticationError,
     ClientClosedError,
     PermissionDeniedError,
     ProxyError,
+    RequestTimeoutError,
     ServiceUnavailableError,
     internal_error,
 )
@@ -88,13 +90,21 @@ class OperationEndpoint:
         ctx.client_key = client_key(headers)
         task = asyncio.current_task()
         watcher: asyncio.Task[None] | None = None
+        drain_timer: asyncio.TimerHandle | None = None
+        server = gateway.config.server
         gateway.inflight += 1
         gateway.active.add(ctx)
 
         def on_disconnect() -> None:
+            nonlocal drain_timer
             if ctx.outcome is None and task is not None and ctx.abort_error is None:
                 ctx.client_closed = True
-                task.cancel()
+                if ctx.answer_complete and server.usage_drain_s > 0:
+                    # The client has its whole answer: let the stream read on (sending
+                    # nothing) for the upstream's final usage, for a bounded time.
+                    drain_timer = asyncio.get_running_loop().call_later(server.usage_drain_s, task.cancel)
+                else:
+                    task.cancel()
 
         def abort(error: ProxyError) -> None:
             """End this request with ``error`` (total timeout, shutdown grace over)."""
@@ -106,8 +116,19 @@ class OperationEndpoint:
         try:
             if gateway.draining:
                 raise ServiceUnavailableError("the gateway is shutting down", code="shutting_down")
-            raw = await read_body(receive, headers, gateway.config.server.max_body_bytes)
-            ctx.body = parse_json_object(raw)
+            # The key is in the headers: unauthenticated callers cost no body read or parse.
+            principal = await gateway.hooks.authenticate(ctx)
+            if principal is None:
+                raise AuthenticationError(MISSING_KEY_MESSAGE)
+            ctx.principal = principal
+            try:
+                async with asyncio.timeout(server.body_read_timeout_s):
+                    raw = await read_body(receive, headers, server.max_body_bytes)
+            except TimeoutError:
+                raise RequestTimeoutError(
+                    f"the request body was not received within {server.body_read_timeout_s:g}s"
+                ) from None
+            ctx.body = parse_json_object(raw, server.max_json_values)
             ctx.raw_body = raw
             watcher = watch_disconnect(receive, on_disconnect)
             result = await pipeline.execute(ctx)
@@ -134,6 +155,8 @@ class OperationEndpoint:
             log.exception("request.internal_error", request_id=ctx.request_id)
             await self._send_error(ctx, internal_error(), send, watcher)
         finally:
+            if drain_timer is not None:
+                drain_timer.cancel()
             if watcher is not None:
                 watcher.cancel()
             gateway.inflight -= 1
@@ -179,11 +202,14 @@ class OperationEndpoint:
             await send({"type": "http.response.start", "status": 200, "headers": encode_headers(headers)})
             ctx.first_token_at = time.monotonic()
             if result.head:
-                await _send_chunk(send, b"".join([op.encode_item(ctx, item) for item in result.head]))
+                await self._relay(ctx, send, result.head)
             while (items := await stream.next_items()) is not None:
                 if items:
-                    await _send_chunk(send, b"".join([op.encode_item(ctx, item) for item in items]))
-            ctx.outcome, ctx.status = "completed", 200
+                    await self._relay(ctx, send, items)
+            if ctx.client_closed:  # drained for usage after the client left
+                self._fail(ctx, ClientClosedError("the client closed the connection"))
+            else:
+                ctx.outcome, ctx.status = "completed", 200
         except ProxyError as e:
             # After a 200 has gone out, an error becomes an event in the client's shape.
             self._stream_failed(ctx, e)
@@ -201,19 +227,43 @@ class OperationEndpoint:
             self._stream_failed(ctx, err)
             tail = op.error_event(err)
         finally:
-            ctx.usage = stream.translator.usage or ctx.usage
+            _settle_usage(ctx, stream)
             stream.attempt.ended = time.monotonic()
             if ctx.outcome is None:
                 stream.attempt.error = ClientClosedError("the client closed the connection")
             self.gateway.hooks.on_attempt_end(ctx, stream.attempt)
             await stream.aclose()
         watcher.cancel()
-        await send({"type": "http.response.body", "body": tail, "more_body": False})
+        if not ctx.client_closed:
+            await send({"type": "http.response.body", "body": tail, "more_body": False})
+
+    async def _relay(self, ctx: RequestContext, send: Send, items: list[Any]) -> None:
+        op = ctx.operation
+        for item in items:
+            op.observe(ctx, item)
+        if not ctx.client_closed:
+            await _send_chunk(send, b"".join([op.encode_item(ctx, item) for item in items]))
 
     def _stream_failed(self, ctx: RequestContext, error: ProxyError) -> None:
         self._fail(ctx, error)
         ctx.attempts[-1].error = error
         log.warning("stream.failed", request_id=ctx.request_id, status=error.status, error=error.message)
+
+
+def _settle_usage(ctx: RequestContext, stream: pipeline.UpstreamStream) -> None:
+    """The stream's usage for the record: the upstream's when the stream reached its end,
+    else an estimate (the client left, the gateway aborted, the upstream failed):
+    input from the upstream's count if it gave one (Anthropic does up front) or from the
+    request's size, output from the characters relayed (~4 per token)."""
+    usage = stream.translator.usage or ctx.usage
+    if stream.ended:
+        ctx.usage, ctx.usage_source = usage, "upstream" if usage else None
+        return
+    usage = dict(usage or {})
+    prompt = usage.get("prompt_tokens") or len(ctx.raw_body) // 4
+    completion = max(usage.get("completion_tokens") or 0, -(-ctx.relayed_chars // 4))
+    usage.update(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+    ctx.usage, ctx.usage_source = usage, "estimated"
 
 
 async def _send_chunk(send: Send, body: bytes) -> None:

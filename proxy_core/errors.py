@@ -29,8 +29,10 @@ _STATUS_TO_ANTHROPIC: dict[int, str] = {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    408: "invalid_request_error",
     413: "request_too_large",
     429: "rate_limit_error",
+    431: "invalid_request_error",
     499: "api_error",
     503: "api_error",
     504: "timeout_error",
@@ -101,6 +103,9 @@ class InvalidRequestError(ProxyError):
     openai_type = "invalid_request_error"
 
 
+MISSING_KEY_MESSAGE = "Missing or invalid gateway API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'"
+
+
 class AuthenticationError(ProxyError):
     status = 401
     openai_type = "authentication_error"
@@ -122,6 +127,20 @@ class RequestTooLargeError(ProxyError):
     status = 413
     openai_type = "invalid_request_error"
     code = "request_too_large"
+
+
+class RequestTimeoutError(ProxyError):
+    """The client did not send its whole request in time."""
+
+    status = 408
+    openai_type = "invalid_request_error"
+    code = "request_timeout"
+
+
+class HeadersTooLargeError(ProxyError):
+    status = 431
+    openai_type = "invalid_request_error"
+    code = "request_header_fields_too_large"
 
 
 class RateLimitError(ProxyError):
@@ -162,8 +181,9 @@ class ClientClosedError(ProxyError):
 class UpstreamError(ProxyError):
     """An error the provider returned: keeps its status, type, message and raw body.
 
-    ``raw`` is the provider's own error body, returned unchanged on native passthrough
-    routes (Anthropic's /v1/messages to an Anthropic-wire provider).
+    ``raw`` is the provider's own error body, returned unchanged (but for the account's
+    secrets, scrubbed) on native passthrough routes (Anthropic's /v1/messages to an
+    Anthropic-wire provider).
     """
 
     def __init__(
@@ -178,6 +198,7 @@ class UpstreamError(ProxyError):
         raw: bytes | None = None,
         raw_api: str | None = None,
         headers: dict[str, str] | None = None,
+        actionable: bool = False,
     ) -> None:
         super().__init__(
             message,
@@ -190,6 +211,9 @@ class UpstreamError(ProxyError):
         )
         self.raw = raw
         self.raw_api = raw_api
+        # The message says what to do and is safe for clients (no account identifiers):
+        # kept when the core rewrites the error (a 401/403 becomes a 502).
+        self.actionable = actionable
 
     def body_for(self, api: str) -> bytes:
         if self.raw is not None and self.raw_api == api:

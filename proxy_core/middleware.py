@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.routing import Match
 
-from .asgi import Message, Receive, Scope, Send, route_path
+from .asgi import Message, Receive, Scope, Send, headers_size, route_path, send_bytes
+from .errors import HeadersTooLargeError
 
 if TYPE_CHECKING:
     from .gateway import Gateway
@@ -19,17 +20,30 @@ class GatewayMiddleware:
         self.manage_lifespan = manage_lifespan
         self.routes = gateway.core_routes()
         self.extra_routes = gateway.extra_routes
+        self.max_header_bytes = gateway.config.server.max_header_bytes
+
+    async def _headers_too_large(self, path: str, send: Send) -> None:
+        error = HeadersTooLargeError(f"the request headers exceed the gateway's limit of {self.max_header_bytes} bytes")
+        api = "anthropic" if "/messages" in path else "openai"
+        await send_bytes(send, error.status, error.body_for(api), {"content-type": "application/json"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]
         if scope_type == "http":
-            endpoint = self.routes.get(route_path(scope))
+            path = route_path(scope)
+            endpoint = self.routes.get(path)
             if endpoint is not None:
+                if headers_size(scope) > self.max_header_bytes:
+                    await self._headers_too_large(path, send)
+                    return
                 await endpoint(scope, receive, send)
                 return
             for route in self.extra_routes:
                 match, child = route.matches(scope)
                 if match is Match.FULL:
+                    if headers_size(scope) > self.max_header_bytes:
+                        await self._headers_too_large(path, send)
+                        return
                     scope.update(child)
                     await route.handle(scope, receive, send)  # type: ignore[arg-type]
                     return

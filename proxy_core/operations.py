@@ -20,6 +20,26 @@ if TYPE_CHECKING:
 
 _MAX_MODEL_NAME = 256
 
+# Chat Completions parameters the gateway or its plugins read, with the JSON types they
+# may have (null counts as absent). Bodies come from orjson, so exact ``type()`` checks
+# suffice and keep ``true`` out of the integers. Values stay the upstream's to judge.
+_INTEGER = (int,)
+_NUMBER = (int, float)
+_CHAT_PARAMS: tuple[tuple[str, tuple[type, ...], str], ...] = (
+    ("max_tokens", _INTEGER, "an integer"),
+    ("max_completion_tokens", _INTEGER, "an integer"),
+    ("n", _INTEGER, "an integer"),
+    ("temperature", _NUMBER, "a number"),
+    ("top_p", _NUMBER, "a number"),
+    ("stop", (str, list), "a string or an array of strings"),
+    ("stream_options", (dict,), "an object"),
+    ("tools", (list,), "an array of tools"),
+    ("tool_choice", (str, dict), "a string or an object"),
+    ("parallel_tool_calls", (bool,), "a boolean"),
+    ("metadata", (dict,), "an object"),
+    ("user", (str,), "a string"),
+)
+
 
 class Operation:
     name: str = ""
@@ -50,6 +70,10 @@ class Operation:
     def error_event(self, err: ProxyError) -> bytes:
         raise NotImplementedError
 
+    def observe(self, ctx: RequestContext, item: Any) -> None:
+        """Note what a relayed stream item carried: answer characters in
+        ``ctx.relayed_chars``, the answer's end in ``ctx.answer_complete``."""
+
 
 class ChatOperation(Operation):
     name = "chat"
@@ -66,6 +90,12 @@ class ChatOperation(Operation):
                 raise InvalidRequestError(
                     f"messages[{i}] must be an object with a string 'role'", param=f"messages[{i}]"
                 )
+            _check_chat_message(m, i)
+        for name, kinds, what in _CHAT_PARAMS:
+            value = body.get(name)
+            if value is not None and type(value) not in kinds:
+                raise InvalidRequestError(f"'{name}' must be {what}", param=name)
+        _check_chat_items(body)
 
     def encode_item(self, ctx: RequestContext, item: Any) -> bytes:
         item["model"] = ctx.requested_model
@@ -84,6 +114,49 @@ class ChatOperation(Operation):
         # The openai SDK raises APIError for a data line whose object has "error".
         return b"data: " + orjson.dumps(err.openai_body()) + b"\n\n"
 
+    def observe(self, ctx: RequestContext, item: Any) -> None:
+        for choice in item.get("choices") or ():
+            if choice.get("finish_reason"):
+                ctx.answer_complete = True
+            delta = choice.get("delta")
+            if delta:
+                chars = len(delta.get("content") or "") + len(delta.get("reasoning_content") or "")
+                for call in delta.get("tool_calls") or ():
+                    chars += len((call.get("function") or {}).get("arguments") or "")
+                ctx.relayed_chars += chars
+
+
+def _check_chat_message(message: dict[str, Any], i: int) -> None:
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        where = f"messages[{i}].content"
+        if not isinstance(content, list):
+            raise InvalidRequestError(f"{where} must be a string or an array of content parts", param=where)
+        for j, part in enumerate(content):
+            if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+                raise InvalidRequestError(f"{where}[{j}] must be an object with a string 'type'", param=f"{where}[{j}]")
+    tool_calls = message.get("tool_calls")
+    if tool_calls is not None and (
+        not isinstance(tool_calls, list) or not all(isinstance(call, dict) for call in tool_calls)
+    ):
+        where = f"messages[{i}].tool_calls"
+        raise InvalidRequestError(f"{where} must be an array of objects", param=where)
+
+
+def _check_chat_items(body: dict[str, Any]) -> None:
+    """The elements of the array parameters, and ``stream_options.include_usage``."""
+    stop = body.get("stop")
+    if isinstance(stop, list) and not all(isinstance(s, str) for s in stop):
+        raise InvalidRequestError("'stop' must be a string or an array of strings", param="stop")
+    for i, tool in enumerate(body.get("tools") or ()):
+        if not isinstance(tool, dict):
+            raise InvalidRequestError(f"tools[{i}] must be an object", param=f"tools[{i}]")
+    options = body.get("stream_options")
+    if options and options.get("include_usage") not in (None, True, False):
+        raise InvalidRequestError(
+            "'stream_options.include_usage' must be a boolean", param="stream_options.include_usage"
+        )
+
 
 class MessagesOperation(Operation):
     name = "messages"
@@ -93,7 +166,8 @@ class MessagesOperation(Operation):
         super().validate(body)
         messages = body.get("messages")
         if not isinstance(messages, list):
-            raise InvalidRequestError("messages: Field required")
+            problem = "Field required" if messages is None else "Input should be a valid list"
+            raise InvalidRequestError(f"messages: {problem}")
         for i, m in enumerate(messages):
             if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
                 raise InvalidRequestError(f"messages.{i}.role: must be 'user' or 'assistant'")
@@ -116,6 +190,20 @@ class MessagesOperation(Operation):
 
     def error_event(self, err: ProxyError) -> bytes:
         return encode_event(orjson.dumps(err.anthropic_body()), "error")
+
+    def observe(self, ctx: RequestContext, item: Any) -> None:
+        if isinstance(item, SSEEvent):
+            kind = item.event
+            if kind == "content_block_delta":
+                # Relayed unparsed: the event's JSON less its fixed envelope (~64 bytes).
+                ctx.relayed_chars += max(len(item.data) - 64, 0)
+        else:
+            kind = item.get("type")
+            if kind == "content_block_delta":
+                delta = item.get("delta") or {}
+                ctx.relayed_chars += sum(len(v) for v in delta.values() if isinstance(v, str))
+        if kind == "message_delta":
+            ctx.answer_complete = True
 
 
 class CountTokensOperation(MessagesOperation):

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import orjson
@@ -20,6 +20,7 @@ import structlog
 
 from .context import Attempt, RequestContext, Timeouts, UpstreamRequest
 from .errors import (
+    MISSING_KEY_MESSAGE,
     AuthenticationError,
     GatewayTimeoutError,
     InvalidRequestError,
@@ -32,9 +33,11 @@ from .errors import (
 from .sse import SSEError, SSEParser
 
 if TYPE_CHECKING:
-    from .provider import StreamTranslator
+    from .provider import Provider, StreamTranslator
 
 log = structlog.get_logger("proxy_core.pipeline")
+
+E = TypeVar("E", bound=ProxyError)
 
 MAX_ERROR_BODY = 64 * 1024
 MAX_RESPONSE_BODY = 64 * 1024 * 1024
@@ -55,12 +58,11 @@ class StreamResult:
 async def execute(ctx: RequestContext) -> JSONResult | StreamResult:
     """Everything between a parsed body and a result to render."""
     hooks = ctx.gateway.hooks
-    principal = await hooks.authenticate(ctx)
-    if principal is None:
-        raise AuthenticationError(
-            "Missing or invalid gateway API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'"
-        )
-    ctx.principal = principal
+    if ctx.principal is None:  # endpoints authenticate before reading the body
+        principal = await hooks.authenticate(ctx)
+        if principal is None:
+            raise AuthenticationError(MISSING_KEY_MESSAGE)
+        ctx.principal = principal
     body = ctx.body
     ctx.operation.validate(body)
     ctx.stream = body.get("stream") is True
@@ -105,7 +107,7 @@ async def run_attempts(ctx: RequestContext) -> JSONResult | StreamResult:
                     if i < last and hooks.should_fallback(ctx, attempt, e):
                         log.info("fallback", request_id=ctx.request_id, failed=target.name, status=e.status)
                         break
-                    raise _reported_error(first_error, e) from None
+                    raise _reported_error(ctx, first_error, e) from None
                 retry += 1
                 log.info("retry", request_id=ctx.request_id, target=target.name, status=e.status, delay_s=delay)
                 if delay > 0:
@@ -118,10 +120,20 @@ def _fresh_body(ctx: RequestContext) -> dict[str, Any]:
     return body
 
 
-def _reported_error(first: ProxyError, last: ProxyError) -> ProxyError:
-    """When every target rejected the request itself (4xx), the primary's answer explains
-    it best; otherwise the last error is the freshest news."""
-    if _is_rejection(first) and _is_rejection(last):
+def _reported_error(ctx: RequestContext, first: ProxyError, last: ProxyError) -> ProxyError:
+    """The error a client gets when every attempt failed. A rejection (4xx) by a fallback
+    says nothing about the model the client chose: the primary's error is reported, and
+    the fallback's is named (message and ``x-proxy-core-fallback-error``). When every
+    target rejected the request itself the primary's answer explains it best; otherwise
+    the last error is the freshest news."""
+    if first is last:
+        return last
+    if _is_rejection(last):
+        failed = next(a for a in reversed(ctx.attempts) if a.error is last)
+        first.headers["x-proxy-core-fallback-error"] = f"{failed.target.name} {last.status}"
+        if not _is_rejection(first):
+            first.message += f" (fallback '{failed.target.name}' also failed: {last.status} {last.message})"
+            first.args = (first.message,)
         return first
     return last
 
@@ -170,7 +182,7 @@ async def _exchange(ctx: RequestContext, attempt: Attempt, request: UpstreamRequ
             raw = await read_capped(response, MAX_ERROR_BODY)
         finally:
             await response.aclose()
-        raise provider.parse_error(response.status_code, raw, response.headers)
+        raise upstream_error(provider, response.status_code, raw, response.headers)
     if not request.stream:
         try:
             raw = await read_capped(response, MAX_RESPONSE_BODY)
@@ -183,6 +195,7 @@ async def _exchange(ctx: RequestContext, attempt: Attempt, request: UpstreamRequ
         result = provider.parse_response(ctx, attempt, data)
         hooks.transform_response(ctx, attempt, result)
         ctx.usage = provider.usage_of(ctx, result)
+        ctx.usage_source = "upstream" if ctx.usage else None
         attempt.ended = time.monotonic()
         hooks.on_attempt_end(ctx, attempt)
         return JSONResult(ctx.operation.render(ctx, result))
@@ -195,6 +208,41 @@ async def _exchange(ctx: RequestContext, attempt: Attempt, request: UpstreamRequ
         await stream.aclose()
         raise
     return StreamResult(head, stream)
+
+
+def upstream_error(provider: Provider, status: int, raw: bytes, headers: httpx.Headers) -> UpstreamError:
+    """The provider's error answer as the client will see it: the account's own secrets
+    scrubbed (upstreams echo keys back), and a 401/403 (the account's credentials were
+    rejected: not the client's fault) turned into a 502 whose detail goes to the log."""
+    secrets = provider.secrets()
+    error = scrub_error(provider.parse_error(status, scrub(raw, secrets), headers), secrets)
+    if status not in (401, 403):
+        return error
+    log.warning("upstream.credentials_rejected", account=provider.name, status=status, detail=error.message)
+    message = f"provider account '{provider.name}' rejected the gateway's credentials (upstream HTTP {status})"
+    if error.actionable:
+        message += f": {error.message}"
+    else:
+        message += "; the gateway's operator must fix the account's credentials or permissions"
+    return UpstreamError(message, status=502, code="upstream_credentials_rejected", openai_type="upstream_error")
+
+
+def scrub(raw: bytes, secrets: list[str]) -> bytes:
+    for secret in secrets:
+        for form in {secret, secret.replace("/", "\\/")}:  # JSON may escape "/"
+            raw = raw.replace(form.encode(), b"[redacted]")
+    return raw
+
+
+def scrub_error(error: E, secrets: list[str]) -> E:
+    """``error`` with the secrets replaced in its message and raw body (in place)."""
+    for secret in secrets:
+        if secret in error.message:
+            error.message = error.message.replace(secret, "[redacted]")
+            error.args = (error.message,)
+    if isinstance(error, UpstreamError) and error.raw is not None:
+        error.raw = scrub(error.raw, secrets)
+    return error
 
 
 @lru_cache(maxsize=1024)
@@ -333,7 +381,7 @@ class UpstreamStream:
                 items.extend(self.translator.feed(event))
         except (ValueError, SSEError, ProxyError) as e:  # ValueError: malformed JSON in an event
             error = (
-                e
+                scrub_error(e, self.attempt.target.provider.secrets())
                 if isinstance(e, ProxyError)
                 else UpstreamError("the upstream sent a malformed stream event", status=502)
             )
@@ -358,6 +406,11 @@ class UpstreamStream:
             for item in items:
                 if is_substantive(item):
                     return head
+
+    @property
+    def ended(self) -> bool:
+        """True once the upstream's stream was read to its end."""
+        return self._done
 
     async def aclose(self) -> None:
         await self.response.aclose()

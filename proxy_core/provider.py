@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import httpx
 import orjson
+from pydantic import BaseModel, SecretStr
 
 from . import models
 from .config import ProviderConfig
@@ -74,6 +75,14 @@ class Provider:
         key = self.settings.api_key
         return key.get_secret_value() if key is not None else ""
 
+    def secrets(self) -> list[str]:
+        """Every credential of this account, scrubbed from upstream error text: the
+        settings' secret fields and the values of configured extra headers. Subclasses
+        with credentials obtained at run time (assumed roles) add those."""
+        found = [v for v in self.settings.headers.values() if len(v) >= 8]
+        _secret_values(self.settings, found)
+        return found
+
     def http_auth(self) -> httpx.Auth | None:
         """An ``httpx.Auth`` flow for every request of this account (SigV4, refresh...)."""
         return None
@@ -116,6 +125,19 @@ class Provider:
         except orjson.JSONDecodeError:
             pass
         return UpstreamError(message, status=status, headers=_retry_after(headers))
+
+
+def _secret_values(node: Any, found: list[str]) -> None:
+    if isinstance(node, SecretStr):
+        value = node.get_secret_value()
+        if value:
+            found.append(value)
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            _secret_values(getattr(node, name), found)
+    elif isinstance(node, dict | list | tuple):
+        for value in node.values() if isinstance(node, dict) else node:
+            _secret_values(value, found)
 
 
 def _retry_after(headers: httpx.Headers) -> dict[str, str]:

@@ -69,6 +69,7 @@ class SSEParser:
             self._started = True
             chunk = bytes(buf)
             buf.clear()
+        data: bytes | bytearray
         if buf:
             buf += chunk
             data = buf
