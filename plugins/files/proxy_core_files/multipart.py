@@ -7,8 +7,8 @@ fields (``purpose``) are kept; the ``file`` part is handed on chunk by chunk.
 
 Every byte of the body counts against the upload limit (plus ``OVERHEAD`` for the
 multipart framing and fields), and a form may have at most ``MAX_FIELDS`` fields of at
-most ``FIELD_LIMIT`` bytes, with part headers of at most ``MAX_PART_HEADERS`` bytes: what
-the gateway keeps of a form is bounded whatever its size.
+most ``FIELD_LIMIT`` bytes (python-multipart bounds each part's headers): what the
+gateway keeps of a form is bounded whatever its size.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from proxy_core.asgi import ClientDisconnected, Receive
 from proxy_core.errors import InvalidRequestError, RequestTooLargeError
 
 FIELD_LIMIT = 64 * 1024  # bytes of a non-file form field
-MAX_FIELDS = 32  # non-file form fields (OpenAI's uploads use two or three)
-MAX_PART_HEADERS = 16 * 1024  # bytes of one part's headers
+MAX_FIELDS = 64  # non-file form fields (OpenAI's uploads use two or three)
 OVERHEAD = 1024 * 1024  # what a multipart body may add to the file's own size
 
 
@@ -95,7 +94,6 @@ class UploadReader:
         self.file_bytes = 0
         self.body_bytes = 0  # the whole body received so far
         self._field_count = 0
-        self._header_bytes = 0
         self._file_done = False
         self._ended = False  # the client's body is fully received
         self._complete = False  # the closing boundary was seen
@@ -112,8 +110,8 @@ class UploadReader:
     def _callbacks(self) -> dict[str, Callable[..., None]]:
         return {
             "on_part_begin": self._part_begin,
-            "on_header_field": lambda data, start, end: self._header_data(self._header_field, data[start:end]),
-            "on_header_value": lambda data, start, end: self._header_data(self._header_value, data[start:end]),
+            "on_header_field": lambda data, start, end: self._header_field.extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self._header_value.extend(data[start:end]),
             "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
@@ -125,13 +123,6 @@ class UploadReader:
         self._headers = {}
         self._part = {}
         self._value = bytearray()
-        self._header_bytes = 0
-
-    def _header_data(self, into: bytearray, data: bytes) -> None:
-        self._header_bytes += len(data)
-        if self._header_bytes > MAX_PART_HEADERS:
-            raise InvalidRequestError(f"a part's headers exceed {MAX_PART_HEADERS} bytes", param="file")
-        into.extend(data)
 
     def _header_end(self) -> None:
         self._headers[self._header_field.decode("latin-1").lower()] = bytes(self._header_value)

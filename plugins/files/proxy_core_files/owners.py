@@ -12,6 +12,7 @@ for audit). Rows are keyed by (account, file id): provider accounts issue their 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,17 +30,18 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("proxy_core.files")
 
-TABLE = "file_owners"
+TABLE = "file_owners"  # default name; ``plugins.files.table`` may name another
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _BATCH = 500  # ids per query (SQLite's parameter limit is 999 on old builds)
 
 _CREATE = (
-    f"CREATE TABLE IF NOT EXISTS {TABLE} (account TEXT NOT NULL, file_id TEXT NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS {table} (account TEXT NOT NULL, file_id TEXT NOT NULL, "
     "key_name TEXT NOT NULL, user_name TEXT, teams TEXT NOT NULL, created_at {real} NOT NULL, "
     "PRIMARY KEY (account, file_id))"
 )
 # A provider never reuses a live id: a second upload under an id replaces the old owner.
 _UPSERT = (
-    f"INSERT INTO {TABLE} (account, file_id, key_name, user_name, teams, created_at) VALUES ({{ph}}) "
+    "INSERT INTO {table} (account, file_id, key_name, user_name, teams, created_at) VALUES ({ph}) "
     "ON CONFLICT (account, file_id) DO UPDATE SET key_name = excluded.key_name, "
     "user_name = excluded.user_name, teams = excluded.teams, created_at = excluded.created_at"
 )
@@ -63,6 +65,7 @@ class OwnerStore:
     database cannot answer (ownership fails closed)."""
 
     url: str
+    table: str
 
     async def open(self) -> None: ...
 
@@ -110,8 +113,9 @@ def _row(account: str, file_id: str, principal: Principal) -> tuple[Any, ...]:
 
 
 class SQLiteOwners(OwnerStore):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, table: str) -> None:
         self.url = url
+        self.table = table
         self.path = url[len("sqlite:///") :] or ":memory:"
         self._db: Any = None
         self._opening = asyncio.Lock()
@@ -129,7 +133,7 @@ class SQLiteOwners(OwnerStore):
         db = await aiosqlite.connect(self.path, timeout=5.0)
         try:
             await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute(_CREATE.format(real="REAL"))
+            await db.execute(_CREATE.format(table=self.table, real="REAL"))
             await db.commit()
         except BaseException:
             await db.close()
@@ -142,16 +146,18 @@ class SQLiteOwners(OwnerStore):
             await db.close()
 
     async def _record(self, account: str, file_id: str, principal: Principal) -> None:
-        await self._db.execute(_UPSERT.format(ph="?, ?, ?, ?, ?, ?"), _row(account, file_id, principal))
+        await self._db.execute(
+            _UPSERT.format(table=self.table, ph="?, ?, ?, ?, ?, ?"), _row(account, file_id, principal)
+        )
         await self._db.commit()
 
     async def _forget(self, account: str, file_id: str) -> None:
-        await self._db.execute(f"DELETE FROM {TABLE} WHERE account = ? AND file_id = ?", (account, file_id))
+        await self._db.execute(f"DELETE FROM {self.table} WHERE account = ? AND file_id = ?", (account, file_id))
         await self._db.commit()
 
     async def _select(self, accounts: list[str], ids: list[str]) -> list[tuple[str, str]]:
         sql = (
-            f"SELECT file_id, key_name FROM {TABLE} WHERE account IN ({', '.join('?' * len(accounts))}) "
+            f"SELECT file_id, key_name FROM {self.table} WHERE account IN ({', '.join('?' * len(accounts))}) "
             f"AND file_id IN ({', '.join('?' * len(ids))})"
         )
         async with self._db.execute(sql, [*accounts, *ids]) as cursor:
@@ -159,8 +165,9 @@ class SQLiteOwners(OwnerStore):
 
 
 class PostgresOwners(OwnerStore):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, table: str) -> None:
         self.url = url
+        self.table = table
         self._pool: Any = None
         self._opening = asyncio.Lock()
 
@@ -175,7 +182,7 @@ class PostgresOwners(OwnerStore):
         pool = await asyncpg.create_pool(self.url, min_size=1, max_size=2, timeout=5.0, command_timeout=10.0)
         try:
             async with pool.acquire() as conn:
-                await conn.execute(_CREATE.format(real="DOUBLE PRECISION"))
+                await conn.execute(_CREATE.format(table=self.table, real="DOUBLE PRECISION"))
         except BaseException:
             await pool.close()
             raise
@@ -188,21 +195,27 @@ class PostgresOwners(OwnerStore):
 
     async def _record(self, account: str, file_id: str, principal: Principal) -> None:
         async with self._pool.acquire() as conn:
-            await conn.execute(_UPSERT.format(ph="$1, $2, $3, $4, $5, $6"), *_row(account, file_id, principal))
+            await conn.execute(
+                _UPSERT.format(table=self.table, ph="$1, $2, $3, $4, $5, $6"), *_row(account, file_id, principal)
+            )
 
     async def _forget(self, account: str, file_id: str) -> None:
         async with self._pool.acquire() as conn:
-            await conn.execute(f"DELETE FROM {TABLE} WHERE account = $1 AND file_id = $2", account, file_id)
+            await conn.execute(f"DELETE FROM {self.table} WHERE account = $1 AND file_id = $2", account, file_id)
 
     async def _select(self, accounts: list[str], ids: list[str]) -> list[tuple[str, str]]:
-        sql = f"SELECT file_id, key_name FROM {TABLE} WHERE account = ANY($1::text[]) AND file_id = ANY($2::text[])"
+        sql = (
+            f"SELECT file_id, key_name FROM {self.table} WHERE account = ANY($1::text[]) AND file_id = ANY($2::text[])"
+        )
         async with self._pool.acquire() as conn:
             return [(r["file_id"], r["key_name"]) for r in await conn.fetch(sql, accounts, ids)]
 
 
-def open_owners(url: str) -> OwnerStore:
+def open_owners(url: str, table: str = TABLE) -> OwnerStore:
+    if not _NAME.match(table):
+        raise ValueError(f"{table!r} is not a valid table name")
     if url.startswith("sqlite:///"):
-        return SQLiteOwners(url)
+        return SQLiteOwners(url, table)
     if url.startswith(("postgresql://", "postgres://")):
-        return PostgresOwners(url)
+        return PostgresOwners(url, table)
     raise ValueError("expected 'sqlite:///path' or 'postgresql://...'")

@@ -18,7 +18,7 @@ from .access import file_not_found
 from .accounts import ANTHROPIC, wire_of
 from .anthropic import with_beta
 from .endpoint import FilesEndpoint
-from .owners import OwnerStore, open_owners, store_url
+from .owners import TABLE, OwnerStore, open_owners, store_url
 
 log = structlog.get_logger("proxy_core.files")
 
@@ -53,11 +53,10 @@ class FilesState:
 @hookimpl
 async def gateway_started(gateway: Gateway) -> None:
     section = gateway.config.plugin_section(NAME)
-    url = store_url(gateway, section)
     try:
-        owners = open_owners(url)
+        owners = open_owners(store_url(gateway, section), str(section.get("table") or TABLE))
     except ValueError as e:
-        raise ConfigError([f"plugins.{NAME}.store (or plugins.cost.store): {e}"]) from None
+        raise ConfigError([f"plugins.{NAME}: owners store: {e}"]) from None
     gateway.state[NAME] = FilesState(owners)
     try:
         await owners.open()

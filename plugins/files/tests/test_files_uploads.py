@@ -8,6 +8,7 @@ import httpx
 import openai
 import pytest
 from files_helpers import UPLOAD_LIMIT, anthropic_file, multipart_parts
+from proxy_core_files.multipart import MAX_FIELDS
 
 from proxy_core.testing import GATEWAY_KEY, FakeUpstream, Reply, RunningGateway
 
@@ -113,3 +114,25 @@ def test_missing_purpose_after_the_file_deletes_the_upload(
         ("POST", "/v1/files"),
         ("DELETE", f"/v1/files/{file_id}"),
     ]
+
+
+def test_too_many_form_fields_is_400(gateway: RunningGateway, fake_anthropic: FakeUpstream) -> None:
+    """The number of fields is capped (each field is kept until the form is read)."""
+    fields = {f"f{i}": "x" for i in range(MAX_FIELDS)} | {"purpose": "assistants"}
+    response = httpx.post(gateway.url + "/files", data=fields, files={"file": ("a.txt", b"hi")}, headers=HEADERS)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == f"the upload has more than {MAX_FIELDS} form fields"
+    assert fake_anthropic.requests == []
+
+
+def test_oversized_part_headers_are_400(gateway: RunningGateway, fake_anthropic: FakeUpstream) -> None:
+    boundary = "hdrs"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\nX-Pad: {"p" * 20000}\r\n\r\n'
+        f"assistants\r\n--{boundary}--\r\n"
+    ).encode()
+    headers = {**HEADERS, "content-type": f"multipart/form-data; boundary={boundary}"}
+    response = httpx.post(gateway.url + "/files", content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "the multipart body is malformed"  # python-multipart's cap
+    assert fake_anthropic.requests == []
