@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -112,6 +112,14 @@ class TimeoutConfig(_Strict):
     pool: float = Field(10.0, gt=0)
 
 
+class Collaborator(_Strict):
+    """Who may use a provider account: ``user:NAME`` or ``team:NAME``; a ``manager`` may
+    also add, change and remove the account's models at run time."""
+
+    subject: str = Field(pattern=r"^(user|team):\S+$")
+    role: Literal["user", "manager"] = "user"
+
+
 class ProviderConfig(BaseModel):
     """A provider account. Provider types extend this with their own fields."""
 
@@ -124,6 +132,8 @@ class ProviderConfig(BaseModel):
     models: dict[str, dict[str, Any]] = {}
     timeout: TimeoutConfig = TimeoutConfig()
     max_connections: int = Field(1000, gt=0)
+    # None: every authenticated key may use the account; a list: only its subjects (and admins).
+    collaborators: list[Collaborator] | None = None
 
     @field_validator("models", mode="before")
     @classmethod

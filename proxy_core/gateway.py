@@ -130,13 +130,24 @@ class Gateway:
                 table["@" + target.name] = route
         for alias, rc in self.config.routes.items():
             settings = rc.model_extra or {}
-            table[alias] = Route(alias, [targets[t.lstrip("@")] for t in rc.targets], alias=alias, settings=settings)
+            # A target removed at run time (set_models) leaves its routes; one left empty is gone.
+            kept = [targets[t.lstrip("@")] for t in rc.targets if t.lstrip("@") in targets]
+            if kept:
+                table[alias] = Route(alias, kept, alias=alias, settings=settings)
         return table
+
+    def set_models(self, account: str, models: dict[str, dict[str, Any]]) -> None:
+        """Replace an account's models at run time (e.g. a manager's admin call, synced
+        from a shared store): the route table is rebuilt and swapped in one assignment,
+        so a request sees the old table or the new one, never half of each."""
+        provider = self.providers[account]
+        provider.settings.models = {name: dict(settings) for name, settings in models.items()}
+        self.route_table = self._compile_routes()
 
     def model_names(self) -> list[tuple[str, str]]:
         """(name, owner) for /models: every account/model and every route alias."""
         names = [(name, name.split("/", 1)[0]) for name in self.route_table if "/" in name and name[0] != "@"]
-        names += [(alias, "proxy-core") for alias in self.config.routes]
+        names += [(alias, "proxy-core") for alias in self.config.routes if alias in self.route_table]
         return names
 
     # --- lifecycle -------------------------------------------------------------------

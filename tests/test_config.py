@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,3 +106,28 @@ def test_plugins_cli() -> None:
     lines = dict(line.split(": ", 1) for line in result.stdout.splitlines())
     assert "register_providers" in lines["openai"]
     assert "authenticate" in lines["auth"]
+
+
+def test_collaborators_are_validated_and_models_can_change_at_run_time() -> None:
+    config: dict[str, Any] = {
+        "providers": {
+            "acct": {
+                "type": "openai",
+                "api_key": "sk-x",
+                "models": {"m1": {}, "m2": {}},
+                "collaborators": [{"subject": "team:ml", "role": "manager"}, {"subject": "user:bob"}],
+            }
+        },
+        "routes": {"r": {"targets": ["acct/m1", "acct/m2"]}, "only1": {"targets": ["acct/m1"]}},
+    }
+    gw = Gateway(config)
+    assert [c.role for c in gw.providers["acct"].settings.collaborators or []] == ["manager", "user"]
+    gw.set_models("acct", {"m2": {}, "m3": {"input_cost_per_mtok": 1.0}})
+    assert "acct/m3" in gw.route_table and "acct/m1" not in gw.route_table
+    assert [t.name for t in gw.route_table["r"].targets] == ["acct/m2"]
+    assert "only1" not in gw.route_table
+    assert ("only1", "proxy-core") not in gw.model_names()
+    bad = {**config, "providers": {"acct": {**config["providers"]["acct"], "collaborators": [{"subject": "bob"}]}}}
+    with pytest.raises(ConfigError) as info:
+        Gateway(bad)
+    assert "providers.acct.collaborators.0.subject" in str(info.value)
