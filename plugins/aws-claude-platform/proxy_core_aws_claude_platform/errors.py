@@ -136,9 +136,16 @@ def platform_error(
     low = text.lower()
     method, path = request or ("POST", "/v1/messages")
 
-    def clear(message: str, code: str) -> UpstreamError:
+    def clear(message: str, code: str, actionable: bool = True) -> UpstreamError:
+        # actionable: the message says what to do and holds no identifiers, so the core
+        # keeps it when it turns a 401/403 into a 502.
         return UpstreamError(
-            message, status=status, anthropic_type=base.anthropic_type, code=code, headers=base.headers
+            message,
+            status=status,
+            anthropic_type=base.anthropic_type,
+            code=code,
+            headers=base.headers,
+            actionable=actionable,
         )
 
     def logged(error: UpstreamError) -> UpstreamError:
@@ -192,5 +199,5 @@ def platform_error(
             )
         )
     if base.raw is None and text != base.message:
-        return logged(clear(f"{prefix}: {text}", "aws_error"))
+        return logged(clear(f"{prefix}: {text}", "aws_error", actionable=False))
     return logged(base)

@@ -1,6 +1,9 @@
 """Clear errors: Bedrock ids, a region that does not match the workspace, outbound web
 identity federation disabled, access denied (with the IAM action), rejected signatures,
-and configuration errors that name the path without printing a secret."""
+and configuration errors that name the path without printing a secret.
+
+An upstream 401/403 reaches clients as a 502 (the core: the account's credentials or
+permissions are the operator's to fix); these messages are kept in it as actionable."""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ def test_bedrock_id_not_in_config_is_a_400_not_a_404(ant: anthropic.Anthropic, p
 
 
 def test_region_not_matching_the_workspace(oai: openai.OpenAI, platform: FakePlatform) -> None:
-    with pytest.raises(openai.PermissionDeniedError) as info:
+    with pytest.raises(openai.InternalServerError) as info:
         oai.chat.completions.create(model=f"aws-east/{MODEL}", messages=USER)
     message = info.value.message
     assert "this account's workspace is not reachable through region us-east-1" in message
@@ -61,11 +64,11 @@ def test_outbound_federation_disabled_says_what_to_run(
     else:
         reply = Reply.json({"type": "error", "error": {"type": "permission_error", "message": FEDERATION}}, status=403)
     platform.queue(reply, reply)
-    with pytest.raises(openai.PermissionDeniedError) as info:
+    with pytest.raises(openai.InternalServerError) as info:
         oai.chat.completions.create(model=f"aws-key/{MODEL}", messages=USER)
     assert "`aws iam enable-outbound-web-identity-federation`" in info.value.message
-    assert info.value.code == "aws_outbound_federation_disabled"
-    with pytest.raises(anthropic.PermissionDeniedError) as native:
+    assert info.value.code == "upstream_credentials_rejected"  # the core: an upstream 403 is a 502
+    with pytest.raises(anthropic.InternalServerError) as native:
         ant.messages.create(model=f"aws-role/{MODEL}", max_tokens=8, messages=USER)
     assert "aws iam enable-outbound-web-identity-federation" in native.value.message
 
@@ -79,18 +82,18 @@ def test_access_denied_names_the_iam_action(
     oai: openai.OpenAI, ant: anthropic.Anthropic, platform: FakePlatform
 ) -> None:
     platform.queue(denied("CreateInference"))
-    with pytest.raises(openai.PermissionDeniedError) as info:
+    with pytest.raises(openai.InternalServerError) as info:
         oai.chat.completions.create(model=f"aws-key/{MODEL}", messages=USER)
     assert "needs aws-external-anthropic:CreateInference on arn:aws:aws-external-anthropic:us-west-2" in (
         info.value.message
     )
     assert "CallWithBearerToken" not in info.value.message
     platform.queue(denied("CountTokens"))
-    with pytest.raises(anthropic.PermissionDeniedError) as native:
+    with pytest.raises(anthropic.InternalServerError) as native:
         ant.messages.count_tokens(model=f"aws-key/{MODEL}", messages=USER)
     assert "needs aws-external-anthropic:CountTokens" in native.value.message
     platform.queue(Reply.json({"message": "Access denied"}, status=403))
-    with pytest.raises(anthropic.PermissionDeniedError) as keyed:
+    with pytest.raises(anthropic.InternalServerError) as keyed:
         ant.messages.create(model=f"aws-apikey/{MODEL}", max_tokens=8, messages=USER)
     assert "CreateInference" in keyed.value.message and 'CallWithBearerToken on "*"' in keyed.value.message
 
@@ -125,7 +128,7 @@ def test_wrong_secret_is_rejected_by_the_fake(
     gateway_config["providers"]["aws-key"]["auth"]["secret_access_key"] = "not-the-secret"
     gw = gateway_factory(gateway_config)
     client = openai.OpenAI(base_url=gw.url + "/v1", api_key="sk-proxy-core-test-key", max_retries=0)
-    with client, pytest.raises(openai.PermissionDeniedError) as info:
+    with client, pytest.raises(openai.InternalServerError) as info:
         client.chat.completions.create(model=f"aws-key/{MODEL}", messages=USER)
     assert "signature we calculated does not match" in info.value.message
     assert platform.rejections == ["The request signature we calculated does not match the signature you provided."]
