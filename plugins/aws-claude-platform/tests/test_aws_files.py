@@ -1,6 +1,7 @@
 """The seed's Files API through the ``files`` plugin and the openai SDK, with each auth
-method: uploads (a streamed multipart body) are signed over the bytes sent, and every
-call carries the workspace header; plus a direct call through the account's client."""
+method: uploads (a streamed multipart body) are signed as ``UNSIGNED-PAYLOAD``, other
+calls over the bytes sent, and every call carries the workspace header; plus a direct
+call through the account's client."""
 
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ def test_files_create_list_retrieve_delete(files_client: tuple[str, openai.OpenA
     assert created.id == FILE_ID and created.bytes == 11
     upload = platform.requests[0]
     assert (upload.method, upload.path) == ("POST", "/v1/files")
-    assert b"hello world" in upload.body  # the signature covered these very bytes
+    assert b"hello world" in upload.body
+    if account != "aws-apikey":  # streamed, not hashed: the signature says so, the fake checked it
+        assert upload.headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"
     assert [f.id for f in client.files.list()] == [FILE_ID]
     assert client.files.retrieve(FILE_ID).filename == "notes.txt"
     assert client.files.delete(FILE_ID).deleted is True
@@ -57,6 +60,7 @@ def test_files_create_list_retrieve_delete(files_client: tuple[str, openai.OpenA
         ("GET", f"/v1/files/{FILE_ID}"),
         ("DELETE", f"/v1/files/{FILE_ID}"),
     ]
+    assert all("x-amz-content-sha256" not in r.headers for r in platform.requests[1:])  # no body: signed
     assert_authenticated(platform, account)
 
 
