@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
@@ -25,11 +25,31 @@ class Principal:
     teams: tuple[str, ...] = ()
     admin: bool = False
     models: tuple[str, ...] | None = None  # glob allow-list; None = everything
+    # A run-time key's own limits ({"rpm": .., "tpm": .., "budget_usd": {...}}), for the limits plugin.
+    limits: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
 
     def may_use(self, *names: str) -> bool:
         if self.models is None:
             return True
         return any(fnmatchcase(n, pattern) for n in names for pattern in self.models)
+
+    def role_on(self, provider: Provider) -> str | None:
+        """This caller's role on a provider account: "manager" (may also change its models),
+        "user" (may call them) or None (no access). Accounts without a ``collaborators``
+        list are open to every key; admins manage everything."""
+        if self.admin:
+            return "manager"
+        collaborators = provider.settings.collaborators
+        if collaborators is None:
+            return "user"
+        role = None
+        for c in collaborators:
+            kind, _, name = c.subject.partition(":")
+            if (kind == "user" and name == self.user) or (kind == "team" and name in self.teams):
+                if c.role == "manager":
+                    return "manager"
+                role = "user"
+        return role
 
 
 @dataclass(slots=True)

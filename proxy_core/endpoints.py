@@ -283,10 +283,11 @@ class ModelsEndpoint:
         except ProxyError as e:
             await send_bytes(send, e.status, e.body_for("openai"), {"content-type": "application/json"})
             return
+        routes = gateway.route_table
         data = [
             {"id": name, "object": "model", "created": 0, "owned_by": owner}
             for name, owner in gateway.model_names()
-            if principal.may_use(name)
+            if principal.may_use(name) and any(principal.role_on(t.provider) for t in routes[name].targets)
         ]
         await send_json(send, 200, {"object": "list", "data": data})
 
