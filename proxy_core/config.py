@@ -103,6 +103,9 @@ class KeyConfig(_Strict):
 
 class AuthConfig(_Strict):
     keys: list[KeyConfig] = []
+    # Where run-time keys and account models live (the spend store's URL forms);
+    # None: the auth plugin's default under the data dir.
+    store: str | None = None
 
 
 class TimeoutConfig(_Strict):
