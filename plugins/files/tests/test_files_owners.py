@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import anthropic
 import openai
@@ -18,7 +19,7 @@ import pytest
 from files_helpers import ALICE_KEY, BOB_KEY, anthropic_file, sdk
 from test_files_openai import OPENAI_FILE
 
-from proxy_core.testing import FakeUpstream, Reply, RunningGateway
+from proxy_core.testing import FakeUpstream, RecordedRequest, Reply, RunningGateway
 
 MODEL = "anthropic-main/claude-sonnet-4-20250514"
 ANTHROPIC_ACCOUNT = {"x-proxy-core-account": "anthropic-main"}
@@ -203,3 +204,22 @@ def test_owners_survive_a_restart(
     assert fake_anthropic.requests == []
     with sdk(again, ALICE_KEY, **ANTHROPIC_ACCOUNT) as alice:
         assert alice.files.retrieve(file_id).id == file_id
+
+
+def test_a_tenants_list_pages_through_its_own_files(gateway: RunningGateway, fake_anthropic: FakeUpstream) -> None:
+    """The openai SDK's auto-paging (``after`` = the last id it got) over a list where the
+    caller's files are scattered among others'."""
+    mine = [upload_as_alice(gateway, fake_anthropic) for _ in range(3)]
+    everyone = [mine[0], new_id(), new_id(), mine[1], new_id(), mine[2], new_id()]
+
+    def page(request: RecordedRequest) -> Reply:
+        query = parse_qs(urlsplit(request.path).query)
+        start = everyone.index(query["after_id"][0]) + 1 if "after_id" in query else 0
+        size = int(query["limit"][0])
+        chunk = everyone[start : start + 2]  # a small upstream page size, whatever was asked
+        assert size == 1000
+        return Reply.json({"data": [anthropic_file(i) for i in chunk], "has_more": start + 2 < len(everyone)})
+
+    fake_anthropic.queue(*[page] * 10)
+    with sdk(gateway, ALICE_KEY, **ANTHROPIC_ACCOUNT) as alice:
+        assert [f.id for f in alice.files.list(limit=2)] == mine
