@@ -6,7 +6,9 @@ Policy for OpenAI-only parameters (one rule, no exceptions but ``n``):
   ``max_completion_tokens``, ``stop``, ``temperature``, ``top_p``, ``user``, ``tools``,
   ``tool_choice``, ``parallel_tool_calls``, ``stream``. Three Anthropic parameters are
   accepted on the chat route as extensions and forwarded as they are: ``top_k``,
-  ``thinking`` and ``output_config`` (where feature plugins put effort and formats).
+  ``thinking`` and ``output_config`` (where feature plugins put effort and formats);
+  of the wrong JSON type (or a ``cache_control`` that is not an object), they are a
+  400 naming them, their values are Anthropic's to judge.
 * ``n`` greater than 1 is a 400: Anthropic returns one choice, and a client asking for
   several would silently get fewer.
 * Every other parameter (``seed``, ``frequency_penalty``, ``presence_penalty``,
@@ -59,6 +61,12 @@ _TRANSLATED = frozenset(
     }
 )
 _FORWARDED = ("top_k", "thinking", "output_config")
+# Their JSON types (null is absent): the values are Anthropic's to judge.
+_FORWARDED_TYPES: dict[str, tuple[type, str]] = {
+    "top_k": (int, "an integer"),
+    "thinking": (dict, "an object"),
+    "output_config": (dict, "an object"),
+}
 # Values that ask for nothing: not reported as dropped.
 _NO_OP: dict[str, Any] = {"logprobs": False, "response_format": {"type": "text"}, "store": False}
 
@@ -95,8 +103,12 @@ def translate_params(body: dict[str, Any], out: dict[str, Any], default_max: int
         if value is not None:
             out[name] = value
     for name in _FORWARDED:
-        if body.get(name) is not None:
-            out[name] = body[name]
+        value = body.get(name)
+        if value is not None:
+            kind, what = _FORWARDED_TYPES[name]
+            if type(value) is not kind:  # exact: `true` is no integer
+                raise InvalidRequestError(f"'{name}' must be {what}", param=name)
+            out[name] = value
     user = body.get("user")
     if isinstance(user, str) and user:
         out["metadata"] = {"user_id": user}
@@ -143,16 +155,31 @@ def translate_tools(tools: Any) -> list[dict[str, Any]]:
                 param=f"tools[{i}]",
             )
         schema = fn.get("parameters")
+        if schema is not None and not isinstance(schema, dict):
+            where = f"tools[{i}].function.parameters"
+            raise InvalidRequestError(f"{where} must be a JSON schema object", param=where)
         converted: dict[str, Any] = {
             "name": fn["name"],
-            "input_schema": schema if isinstance(schema, dict) else {"type": "object", "properties": {}},
+            "input_schema": schema if schema is not None else {"type": "object", "properties": {}},
         }
-        if fn.get("description"):
-            converted["description"] = fn["description"]
+        description = fn.get("description")
+        if description is not None and not isinstance(description, str):
+            where = f"tools[{i}].function.description"
+            raise InvalidRequestError(f"{where} must be a string", param=where)
+        if description:
+            converted["description"] = description
         if "cache_control" in tool:
-            converted["cache_control"] = tool["cache_control"]
+            converted["cache_control"] = cache_control(tool["cache_control"], f"tools[{i}]")
         out.append(converted)
     return out
+
+
+def cache_control(mark: Any, where: str) -> Any:
+    """A ``cache_control`` mark as it came (its values are Anthropic's to judge), once it
+    is an object."""
+    if not isinstance(mark, dict):
+        raise InvalidRequestError(f"{where}.cache_control must be an object", param=f"{where}.cache_control")
+    return mark
 
 
 def translate_tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
@@ -160,8 +187,10 @@ def translate_tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
         result: dict[str, Any] | None = None
     elif isinstance(choice, str) and choice in _TOOL_CHOICE:
         result = {"type": _TOOL_CHOICE[choice]}
-    elif isinstance(choice, dict) and isinstance((choice.get("function") or {}).get("name"), str):
-        result = {"type": "tool", "name": choice["function"]["name"]}
+    elif isinstance(choice, dict) and isinstance(function := choice.get("function"), dict):
+        if not isinstance(function.get("name"), str):
+            raise InvalidRequestError("'tool_choice.function.name' must be a string", param="tool_choice")
+        result = {"type": "tool", "name": function["name"]}
     else:
         raise InvalidRequestError(
             "'tool_choice' must be auto, none, required or {type: function, function: {name}}", param="tool_choice"

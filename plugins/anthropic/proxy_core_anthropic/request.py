@@ -15,7 +15,7 @@ import orjson
 
 from proxy_core.errors import InvalidRequestError
 
-from .params import translate_params
+from .params import cache_control, translate_params
 
 Block = dict[str, Any]
 
@@ -97,14 +97,14 @@ def _system_blocks(content: Any, i: int) -> list[Block]:
                 f"messages[{i}].content[{j}]: a system message takes only text parts",
                 param=f"messages[{i}].content[{j}]",
             )
-        blocks.append(_text_block(part))
+        blocks.append(_text_block(part, f"messages[{i}].content[{j}]"))
     return blocks
 
 
-def _text_block(part: Block) -> Block:
+def _text_block(part: Block, where: str) -> Block:
     block: Block = {"type": "text", "text": part["text"]}
     if "cache_control" in part:
-        block["cache_control"] = part["cache_control"]
+        block["cache_control"] = cache_control(part["cache_control"], where)
     return block
 
 
@@ -124,7 +124,7 @@ def content_part(part: Any, where: str) -> Block:
     if kind == "text":
         if not isinstance(part.get("text"), str):
             raise InvalidRequestError(f"{where}.text must be a string", param=where)
-        return _text_block(part)
+        return _text_block(part, where)
     if kind == "image_url":
         block = _image_block(part.get("image_url"), where)
     elif kind == "file":
@@ -135,7 +135,7 @@ def content_part(part: Any, where: str) -> Block:
             param=where,
         )
     if "cache_control" in part:
-        block["cache_control"] = part["cache_control"]
+        block["cache_control"] = cache_control(part["cache_control"], where)
     return block
 
 

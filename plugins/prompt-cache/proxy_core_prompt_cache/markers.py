@@ -12,42 +12,55 @@ from typing import Any
 
 import orjson
 
+from proxy_core.errors import InvalidRequestError
+
 KEY = "cache_control"
 TOOLS_OVERHEAD = 1024  # the tool-use system prompt Anthropic adds, with room to spare
 BLOCK_OVERHEAD = 16  # role and block framing per message or part
 
 
 def strip(body: dict[str, Any]) -> int:
-    """Remove every ``cache_control`` (messages, their parts, tools); return how many."""
+    """Remove every ``cache_control`` (messages, their parts, tools); return how many.
+    A mark that is not an object is a 400 naming it, as it would be where it is kept."""
     count = 0
-    for message in body.get("messages") or []:
+    for i, message in enumerate(_list(body.get("messages"))):
         if not isinstance(message, dict):
             continue
-        if message.pop(KEY, None) is not None:
-            count += 1
-        content = message.get("content")
-        if isinstance(content, list):
-            for part in content:
-                if isinstance(part, dict) and part.pop(KEY, None) is not None:
-                    count += 1
-    for tool in body.get("tools") or []:
+        count += _pop_mark(message, f"messages[{i}]")
+        for j, part in enumerate(_list(message.get("content"))):
+            if isinstance(part, dict):
+                count += _pop_mark(part, f"messages[{i}].content[{j}]")
+    for i, tool in enumerate(_list(body.get("tools"))):
         if isinstance(tool, dict):
-            if tool.pop(KEY, None) is not None:
-                count += 1
+            count += _pop_mark(tool, f"tools[{i}]")
             function = tool.get("function")
-            if isinstance(function, dict) and function.pop(KEY, None) is not None:
-                count += 1
+            if isinstance(function, dict):
+                count += _pop_mark(function, f"tools[{i}].function")
     return count
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _pop_mark(holder: dict[str, Any], where: str) -> int:
+    mark = holder.pop(KEY, None)
+    if mark is None:
+        return 0
+    if not isinstance(mark, dict):
+        raise InvalidRequestError(f"{where}.cache_control must be an object", param=f"{where}.cache_control")
+    return 1
 
 
 def _segments(body: dict[str, Any]) -> list[tuple[int | None, bool]]:
     """(size bound or None when unknowable, marked) per block, in Anthropic's prefix order."""
-    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
+    tools = [t for t in _list(body.get("tools")) if isinstance(t, dict)]
     out: list[tuple[int | None, bool]] = []
     for i, tool in enumerate(tools):
         size = len(orjson.dumps(tool)) + (TOOLS_OVERHEAD if i == 0 else 0)
-        out.append((size, KEY in tool or KEY in (tool.get("function") or {})))
-    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+        function = tool.get("function")
+        out.append((size, KEY in tool or (isinstance(function, dict) and KEY in function)))
+    messages = [m for m in _list(body.get("messages")) if isinstance(m, dict)]
     system = [m for m in messages if m.get("role") in ("system", "developer")]
     rest = [m for m in messages if m.get("role") not in ("system", "developer")]
     for message in system + rest:

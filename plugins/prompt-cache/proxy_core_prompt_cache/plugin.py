@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from proxy_core import Attempt, RequestContext, hookimpl
+from proxy_core.errors import InvalidRequestError
 
 from .markers import prefix_upper_bound, strip
 
@@ -24,6 +25,9 @@ def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
     if ctx.operation.name != "chat":
         return
     body = attempt.body
+    key = body.get("prompt_cache_key")
+    if key is not None and not isinstance(key, str):
+        raise InvalidRequestError("'prompt_cache_key' must be a string", param="prompt_cache_key")
     target = attempt.target
     capabilities = target.provider.capabilities
     stripped = []

@@ -13,6 +13,7 @@ Responses need nothing from this plugin: provider adapters already return
 from __future__ import annotations
 
 from proxy_core import Attempt, Gateway, RequestContext, hookimpl
+from proxy_core.errors import InvalidRequestError
 
 from .settings import settings
 from .thinking import apply_effort, enforce_thinking_rules, thinking_on
@@ -33,6 +34,10 @@ def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
     body = attempt.body
     target = attempt.target
     effort = body.pop("reasoning_effort", None)
+    if effort is not None and not isinstance(effort, str):
+        raise InvalidRequestError(
+            "'reasoning_effort' must be a string (none, low, medium or high)", param="reasoning_effort"
+        )
     dropped: list[str] = []
     if "thinking" in target.provider.capabilities:
         if effort is not None:

@@ -45,7 +45,9 @@ def budget(body: dict[str, Any], effort: str, info: dict[str, Any], settings: Se
     """ratio x max_tokens, at least 1024 and below max_tokens; sets ``max_tokens`` when
     the client sent none (the model's ``max_tokens`` in config, else the plugin's
     ``default_max_tokens``)."""
-    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    max_tokens = body.get("max_completion_tokens")
+    if max_tokens is None:  # not `or`: a client's 0 is the adapter's 400, never replaced
+        max_tokens = body.get("max_tokens")
     if max_tokens is None:
         configured = info.get("max_tokens")
         max_tokens = configured if isinstance(configured, int) and configured > MIN_BUDGET else None

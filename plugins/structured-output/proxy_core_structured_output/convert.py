@@ -26,7 +26,7 @@ def add_output_tool(body: dict[str, Any], name: str, schema: dict[str, Any], thi
             "one: use a model with native structured output, or no reasoning_effort",
             param="response_format",
         )
-    if any(isinstance(t, dict) and (t.get("function") or {}).get("name") == name for t in tools):
+    if any(_tool_name(t) == name for t in tools):
         raise InvalidRequestError(
             f"response_format: the schema name {name!r} is also a tool's name: rename one", param="response_format"
         )
@@ -43,6 +43,11 @@ def add_output_tool(body: dict[str, Any], name: str, schema: dict[str, Any], thi
     elif not isinstance(choice, dict):
         body["tool_choice"] = "required"  # the answer is the output tool, or a client tool call
     body["tools"] = [*tools, tool]
+
+
+def _tool_name(tool: Any) -> Any:
+    function = tool.get("function") if isinstance(tool, dict) else None
+    return function.get("name") if isinstance(function, dict) else None
 
 
 def unwrap_response(response: dict[str, Any], name: str) -> None:

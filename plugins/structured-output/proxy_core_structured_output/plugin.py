@@ -41,6 +41,9 @@ def _spec(response_format: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
         raise InvalidRequestError(
             "'response_format.json_schema' must be {name, schema: {...}, strict}", param="response_format"
         )
+    name = spec.get("name")
+    if name is not None and not isinstance(name, str):
+        raise InvalidRequestError("'response_format.json_schema.name' must be a string", param="response_format")
     if spec.get("strict") is True:
         missing = strict_missing(schema)
         if missing:
@@ -49,18 +52,31 @@ def _spec(response_format: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
                 f"missing: {', '.join(missing)}",
                 param="response_format",
             )
-    name = spec.get("name")
-    return name if isinstance(name, str) and name else DEFAULT_TOOL, schema
+    return name or DEFAULT_TOOL, schema
 
 
 @hookimpl
 def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
     if ctx.operation.name != "chat":
         return
-    body = attempt.body
-    response_format = body.get("response_format")
-    if not isinstance(response_format, dict) or response_format.get("type") == "text":
+    response_format = attempt.body.get("response_format")
+    if response_format is None:
         return
+    if not isinstance(response_format, dict):
+        raise InvalidRequestError(
+            "'response_format' must be an object ({type: text | json_object | json_schema})", param="response_format"
+        )
+    if response_format.get("type") == "text":
+        return
+    try:
+        _apply(attempt, response_format)
+    except RecursionError:  # the schema walks recurse: a schema nested deeper than the stack
+        raise InvalidRequestError("'response_format' schema is nested too deeply", param="response_format") from None
+
+
+def _apply(attempt: Attempt, response_format: dict[str, Any]) -> None:
+    """Pass ``response_format`` through, or make it native output or a forced tool."""
+    body = attempt.body
     name, schema = _spec(response_format)
     target = attempt.target
     capabilities = target.provider.capabilities

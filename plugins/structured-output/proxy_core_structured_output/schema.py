@@ -56,7 +56,7 @@ def strict_missing(schema: dict[str, Any], path: str = "") -> list[str]:
     props = schema.get("properties")
     if isinstance(props, dict):
         required = schema.get("required")
-        listed = set(required) if isinstance(required, list) else set()
+        listed = {r for r in required if isinstance(r, str)} if isinstance(required, list) else set()
         prefix = _dotted(path)
         missing += [prefix + name for name in props if name not in listed]
     for sub, sub_path in _children(schema, path):
