@@ -17,13 +17,20 @@ import anthropic
 import openai
 import pytest
 from files_helpers import ALICE_KEY, BOB_KEY, anthropic_file, sdk
-from test_files_openai import OPENAI_FILE
 
 from proxy_core.testing import FakeUpstream, RecordedRequest, Reply, RunningGateway
 
 MODEL = "anthropic-main/claude-sonnet-4-20250514"
 ANTHROPIC_ACCOUNT = {"x-proxy-core-account": "anthropic-main"}
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+OPENAI_FILE = {
+    "object": "file",
+    "bytes": 5,
+    "created_at": 1700000000,
+    "filename": "train.jsonl",
+    "purpose": "fine-tune",
+    "status": "processed",
+}
 
 
 def new_id() -> str:
