@@ -220,11 +220,13 @@ def upstream_error(provider: Provider, status: int, raw: bytes, headers: httpx.H
         return error
     log.warning("upstream.credentials_rejected", account=provider.name, status=status, detail=error.message)
     message = f"provider account '{provider.name}' rejected the gateway's credentials (upstream HTTP {status})"
-    if error.actionable:
+    code = "upstream_credentials_rejected"
+    if error.actionable:  # the provider's own message says what to do, and its code which case
         message += f": {error.message}"
+        code = error.code or code
     else:
         message += "; the gateway's operator must fix the account's credentials or permissions"
-    return UpstreamError(message, status=502, code="upstream_credentials_rejected", openai_type="upstream_error")
+    return UpstreamError(message, status=502, code=code, openai_type="upstream_error")
 
 
 def scrub(raw: bytes, secrets: list[str]) -> bytes:

@@ -15,8 +15,6 @@ from proxy_core.testing import FakeUpstream, Reply
     ("anthropic_type", "status", "openai_type", "exc"),
     [
         ("invalid_request_error", 400, "invalid_request_error", openai.BadRequestError),
-        ("authentication_error", 401, "authentication_error", openai.AuthenticationError),
-        ("permission_error", 403, "permission_error", openai.PermissionDeniedError),
         ("not_found_error", 404, "not_found_error", openai.NotFoundError),
         ("request_too_large", 413, "invalid_request_error", openai.APIStatusError),
         ("rate_limit_error", 429, "rate_limit_error", openai.RateLimitError),
@@ -41,6 +39,28 @@ def test_upstream_errors_map_to_openai(
     assert info.value.status_code == status
     assert info.value.body == {"message": message, "type": openai_type, "param": None, "code": None}
     assert len(fake_anthropic.requests) == 1
+
+
+@pytest.mark.parametrize(("anthropic_type", "status"), [("authentication_error", 401), ("permission_error", 403)])
+def test_rejected_account_credentials_are_a_502_with_the_detail_in_the_log(
+    openai_client: openai.OpenAI, fake_anthropic: FakeUpstream, anthropic_type: str, status: int
+) -> None:
+    """The account's credentials are not the client's fault, and the upstream's text may echo them."""
+    from structlog.testing import capture_logs
+
+    message = "invalid x-api-key sk-ant-upstream-secret"
+    fake_anthropic.queue(
+        Reply.json({"type": "error", "error": {"type": anthropic_type, "message": message}}, status=status)
+    )
+    with capture_logs() as logs, pytest.raises(openai.InternalServerError) as info:
+        openai_client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+    assert info.value.status_code == 502
+    body = info.value.body
+    assert isinstance(body, dict) and body["code"] == "upstream_credentials_rejected"
+    assert "anthropic-main" in body["message"] and f"HTTP {status}" in body["message"]
+    assert "sk-ant" not in str(body) and "x-api-key" not in str(body)
+    (logged,) = [e for e in logs if e["event"] == "upstream.credentials_rejected"]
+    assert logged["status"] == status and logged["detail"] == "invalid x-api-key [redacted]"
 
 
 def test_upstream_error_that_is_not_json(openai_client: openai.OpenAI, fake_anthropic: FakeUpstream) -> None:

@@ -67,7 +67,7 @@ def test_outbound_federation_disabled_says_what_to_run(
     with pytest.raises(openai.InternalServerError) as info:
         oai.chat.completions.create(model=f"aws-key/{MODEL}", messages=USER)
     assert "`aws iam enable-outbound-web-identity-federation`" in info.value.message
-    assert info.value.code == "upstream_credentials_rejected"  # the core: an upstream 403 is a 502
+    assert info.value.code == "aws_outbound_federation_disabled"  # an upstream 403 is a 502 keeping the actionable code
     with pytest.raises(anthropic.InternalServerError) as native:
         ant.messages.create(model=f"aws-role/{MODEL}", max_tokens=8, messages=USER)
     assert "aws iam enable-outbound-web-identity-federation" in native.value.message
