@@ -49,8 +49,12 @@ def account_name(headers: dict[str, str]) -> str:
 
 
 def may_use_account(gateway: Gateway, principal: Principal, account: str) -> bool:
-    """The chat rule: a caller may use an account when it may use a model name (or a route
-    alias) that reaches it, or ``<account>/*``."""
+    """The chat rule: a caller may use an account when it has a role on it (the account's
+    collaborators, if it lists any) and may use a model name (or a route alias) that
+    reaches it, or ``<account>/*``."""
+    provider = gateway.providers.get(account)
+    if provider is None or principal.role_on(provider) is None:
+        return False
     if principal.models is None or principal.may_use(f"{account}/*"):
         return True
     for name, route in gateway.route_table.items():
