@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from proxy_core.testing import GATEWAY_KEY, FakeUpstream, RunningGateway, default_config
 from proxy_core.testing.pytest_plugin import shared_gateway
 
-EXAMPLES = int(os.environ.get("PROXY_CORE_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("PROXY_CORE_FUZZ_EXAMPLES", "300"))
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -47,7 +47,7 @@ SETTINGS = settings(
 AUTH = {"authorization": f"Bearer {GATEWAY_KEY}"}
 ANTHROPIC_MODEL = "anthropic-main/claude-sonnet-4-5"
 OPENAI_MODEL = "openai-main/gpt-4o-mini"
-CHAT, MESSAGES = "/v1/chat/completions", "/v1/messages"
+CHAT, MESSAGES, COUNT_TOKENS = "/v1/chat/completions", "/v1/messages", "/v1/messages/count_tokens"
 INTERNAL = b"internal gateway error"
 
 # --- valid starting points ---------------------------------------------------------------
@@ -236,7 +236,7 @@ def mutated(draw: st.DrawFn, route: str) -> Case:
 
 arbitrary = st.builds(
     Case,
-    st.sampled_from([CHAT, MESSAGES]),
+    st.sampled_from([CHAT, MESSAGES, COUNT_TOKENS]),
     st.dictionaries(
         st.sampled_from(["model", "messages", "max_tokens", *CHAT_OPTIONAL, *MESSAGES_OPTIONAL]) | st.text(max_size=5),
         json_values,
