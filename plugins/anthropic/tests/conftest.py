@@ -25,6 +25,8 @@ def anthropic_config(anthropic_url: str, openai_url: str) -> dict[str, Any]:
     # plugin (when installed) is not theirs to depend on; the core's default fallback
     # (next target on 429/5xx/529) stays.
     config["plugins"] = {"disabled": ["fallback"]}
+    # File ids in chat parts are translated here; who owns them is the files suite's test.
+    config["auth"]["keys"][0]["admin"] = True
     return config
 
 
