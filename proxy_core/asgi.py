@@ -77,7 +77,17 @@ def parse_json_object(raw: bytes, max_values: int | None = None) -> dict[str, An
         raise InvalidRequestError("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidRequestError("the request body must be a JSON object")
+    # orjson reads 1,024 levels of nesting but writes 254: a body that could be nested
+    # deeper (it has that many containers) must survive being written again upstream.
+    if len(raw) > 2 * _MAX_WRITABLE_DEPTH and raw.count(b"[") + raw.count(b"{") > _MAX_WRITABLE_DEPTH:
+        try:
+            orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            raise InvalidRequestError(f"the request nests JSON deeper than {_MAX_WRITABLE_DEPTH} levels") from None
     return data
+
+
+_MAX_WRITABLE_DEPTH = 254
 
 
 def headers_size(scope: Scope) -> int:

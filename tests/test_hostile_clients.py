@@ -246,3 +246,26 @@ def test_a_fallback_that_rejects_does_not_hide_the_primary_error(
     assert "unsupported parameter" in info.value.message
     assert info.value.response.headers["x-proxy-core-fallback-error"] == "openai-main/gpt-4o 400"
     assert [len(fake_anthropic.requests), len(fake_openai.requests)] == [1, 1]
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/messages"])
+def test_json_nested_deeper_than_can_be_forwarded_is_a_400(
+    gateway_factory: Callable[..., RunningGateway], fake_openai: FakeUpstream, fake_anthropic: FakeUpstream, path: str
+) -> None:
+    """orjson parses 1,024 levels but writes 254: was a 500 when forwarding."""
+    gw = gateway_factory(default_config(openai_url=fake_openai.url, anthropic_url=fake_anthropic.url))
+    deep = "[" * 300 + "]" * 300
+    schema = f'{{"type": "object", "x": {deep}}}'
+    tool = (
+        f'{{"type": "function", "function": {{"name": "f", "parameters": {schema}}}}}'
+        if "chat" in path
+        else f'{{"name": "f", "input_schema": {schema}}}'
+    )
+    body = (
+        '{"model": "anthropic-main/claude-sonnet-4-5", "max_tokens": 5, '
+        f'"messages": [{{"role": "user", "content": "hi"}}], "tools": [{tool}]}}'
+    )
+    answer = httpx.post(gw.url + path, content=body, headers=AUTH, timeout=5)
+    assert answer.status_code == 400, answer.text
+    assert "nests JSON deeper than 254 levels" in answer.text
+    assert fake_anthropic.requests == []
