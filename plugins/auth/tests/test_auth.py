@@ -45,7 +45,7 @@ def test_accepted_keys(keyed: RunningGateway, fake_openai: FakeUpstream, headers
 
 
 def test_an_unset_key_variable_disables_that_key(keyed: RunningGateway, fake_openai: FakeUpstream) -> None:
-    names = [principal.name for _, principal in keyed.gateway.state["auth"]]
+    names = [principal.name for _, principal in keyed.gateway.state["auth"].static]
     assert names == ["test", "hashed", "mini-only"]
     r = httpx.post(keyed.url + "/v1/chat/completions", json=GOOD, headers={"x-api-key": ""})
     assert r.status_code == 401
