@@ -1,0 +1,1 @@
+"""proxy-core rate limits and budgets (``plugins.limits``)."""

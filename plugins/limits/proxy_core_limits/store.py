@@ -1,0 +1,238 @@
+"""Where counters live: Redis (shared by every replica) or this process's memory.
+
+Both stores have one semantics (see ``scripts``): admission checks every limit of a
+request and reserves on all of them only if all allow, atomically; settlement replaces
+reservations with real amounts and releases concurrency slots.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .rules import CONCURRENCY, DAY, MONTH, RPM, TPM, Limit
+from .scripts import ADMIT, RENEW, SETTLE, WINDOW_MS
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached or did not answer in time."""
+
+
+@dataclass(slots=True)
+class Check:
+    limit: Limit
+    amount: int  # this request's reservation on it
+
+
+@dataclass(slots=True)
+class Decision:
+    admitted: bool
+    refused: int | None  # index of the first refusing check
+    now_ms: int
+    day: int  # UTC days since the epoch
+    month: int  # UTC year * 12 + month - 1
+    used: list[int]  # before this request, per check
+    frees_ms: list[int]  # until the oldest entry leaves the window (rpm, tpm), per check
+
+
+@dataclass(slots=True)
+class Settlement:
+    """What replaces a request's reservations: per check, the real amount (None: keep)."""
+
+    ops: list[tuple[str, str, int]] = field(default_factory=list)  # (op, key, amount)
+
+
+def settlement(checks: list[Check], decision: Decision, tokens: int, nano_usd: int) -> Settlement:
+    """Real tokens replace the tpm reservations, the real cost the budget ones; slots go back."""
+    out = Settlement()
+    for check in checks:
+        limit = check.limit
+        if limit.kind == TPM:
+            out.ops.append(("tpm", limit.key, tokens))
+        elif limit.kind == CONCURRENCY:
+            out.ops.append(("release", limit.key, 0))
+        elif limit.kind == DAY:
+            out.ops.append(("add", f"{limit.key}:d:{decision.day}", nano_usd - check.amount))
+        elif limit.kind == MONTH:
+            out.ops.append(("add", f"{limit.key}:m:{decision.month}", nano_usd - check.amount))
+    return out
+
+
+class Store(Protocol):
+    async def start(self) -> None: ...
+    async def admit(self, request_id: str, checks: list[Check]) -> Decision: ...
+    async def settle(self, request_id: str, settlement: Settlement) -> None: ...
+    async def renew(self, leases: list[tuple[str, str]]) -> None: ...
+    async def close(self) -> None: ...
+
+
+def _utc_day_month(now_ms: int) -> tuple[int, int]:
+    day = now_ms // 86_400_000
+    t = time.gmtime(now_ms / 1000)
+    return day, t.tm_year * 12 + t.tm_mon - 1
+
+
+class MemoryStore:
+    """This process only (no ``redis``). Admission has no ``await`` inside: on one event
+    loop it runs whole, so concurrent requests cannot interleave a check and a reserve."""
+
+    def __init__(self) -> None:
+        self.rpm: dict[str, deque[int]] = {}
+        self.tpm: dict[str, OrderedDict[str, tuple[int, int]]] = {}  # id -> (time, tokens)
+        self.tpm_total: dict[str, int] = {}
+        self.slots: dict[str, set[str]] = {}
+        self.usd: dict[str, int] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def renew(self, leases: list[tuple[str, str]]) -> None:
+        return None  # slots of this process end with it: nothing to expire
+
+    def _window(self, limit: Limit, now: int) -> tuple[int, int]:
+        """(used, ms until the oldest entry leaves) after dropping what left the window."""
+        if limit.kind == RPM:
+            log = self.rpm.setdefault(limit.key, deque())
+            while log and log[0] <= now - WINDOW_MS:
+                log.popleft()
+            return len(log), (log[0] + WINDOW_MS - now) if log else 0
+        entries = self.tpm.setdefault(limit.key, OrderedDict())
+        total = self.tpm_total.get(limit.key, 0)
+        while entries:
+            rid, (at, tokens) = next(iter(entries.items()))
+            if at > now - WINDOW_MS:
+                break
+            del entries[rid]
+            total -= tokens
+        self.tpm_total[limit.key] = total
+        oldest = next(iter(entries.values()))[0] if entries else None
+        return total, (oldest + WINDOW_MS - now) if oldest is not None else 0
+
+    async def admit(self, request_id: str, checks: list[Check]) -> Decision:
+        now = int(time.time() * 1000)
+        day, month = _utc_day_month(now)
+        used: list[int] = []
+        frees: list[int] = []
+        refused: int | None = None
+        for i, check in enumerate(checks):
+            limit = check.limit
+            free = 0
+            if limit.kind in (RPM, TPM):
+                u, free = self._window(limit, now)
+            elif limit.kind == CONCURRENCY:
+                u = len(self.slots.get(limit.key, ()))
+            else:
+                u = self.usd.get(self._period_key(limit, day, month), 0)
+            used.append(u)
+            frees.append(free)
+            if refused is None and u + check.amount > limit.limit:
+                refused = i
+        if refused is None:
+            for check in checks:
+                self._reserve(request_id, check, now, day, month)
+        return Decision(refused is None, refused, now, day, month, used, frees)
+
+    @staticmethod
+    def _period_key(limit: Limit, day: int, month: int) -> str:
+        return f"{limit.key}:d:{day}" if limit.kind == DAY else f"{limit.key}:m:{month}"
+
+    def _reserve(self, request_id: str, check: Check, now: int, day: int, month: int) -> None:
+        limit = check.limit
+        if limit.kind == RPM:
+            self.rpm[limit.key].append(now)
+        elif limit.kind == TPM:
+            self.tpm[limit.key][request_id] = (now, check.amount)
+            self.tpm_total[limit.key] += check.amount
+        elif limit.kind == CONCURRENCY:
+            self.slots.setdefault(limit.key, set()).add(request_id)
+        else:
+            key = self._period_key(limit, day, month)
+            self.usd[key] = self.usd.get(key, 0) + check.amount
+
+    async def settle(self, request_id: str, settlement: Settlement) -> None:
+        for op, key, amount in settlement.ops:
+            if op == "tpm":
+                entries = self.tpm.get(key)
+                if entries is not None and request_id in entries:
+                    at, old = entries[request_id]
+                    entries[request_id] = (at, amount)
+                    self.tpm_total[key] += amount - old
+            elif op == "release":
+                self.slots.get(key, set()).discard(request_id)
+            elif key in self.usd:
+                self.usd[key] += amount
+
+
+class RedisStore:
+    """Counters in Redis: one script call to admit, one to settle (see ``scripts``)."""
+
+    def __init__(self, url: str, *, timeout_s: float, lease_ms: int) -> None:
+        import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # One retry: after a Redis restart the pool's first connection is dead and the
+        # retry reconnects; while Redis is down a call fails within the timeout.
+        self.redis: Any = aioredis.Redis.from_url(
+            url,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            retry=Retry(NoBackoff(), 1),
+            max_connections=256,
+        )
+        # EVALSHA; after a Redis restart the NOSCRIPT answer makes it load the script again.
+        self._admit = self.redis.register_script(ADMIT)
+        self._settle = self.redis.register_script(SETTLE)
+        self._renew = self.redis.register_script(RENEW)
+        self.lease_ms = lease_ms
+
+    async def start(self) -> None:
+        for script in (self._admit, self._settle, self._renew):
+            await self._call(self.redis.script_load, script.script)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        import redis.exceptions
+
+        try:
+            return await fn(*args, **kwargs)
+        except (redis.exceptions.RedisError, OSError) as e:
+            raise StoreUnavailable(f"{type(e).__name__}: {e}"[:300]) from None
+
+    async def admit(self, request_id: str, checks: list[Check]) -> Decision:
+        args: list[Any] = [request_id, self.lease_ms]
+        for check in checks:
+            args += [check.limit.kind, check.limit.limit, check.amount]
+        reply = await self._call(self._admit, keys=[c.limit.key for c in checks], args=args)
+        n = len(checks)
+        values = [int(v) for v in reply]
+        return Decision(
+            admitted=values[0] == 1,
+            refused=values[1] - 1 if values[1] else None,
+            now_ms=values[2],
+            day=values[3],
+            month=values[4],
+            used=values[5 : 5 + n],
+            frees_ms=values[5 + n : 5 + 2 * n],
+        )
+
+    async def settle(self, request_id: str, settlement: Settlement) -> None:
+        if not settlement.ops:
+            return
+        args: list[Any] = [request_id]
+        for op, _, amount in settlement.ops:
+            args += [op, amount]
+        await self._call(self._settle, keys=[key for _, key, _ in settlement.ops], args=args)
+
+    async def renew(self, leases: list[tuple[str, str]]) -> None:
+        if leases:
+            await self._call(
+                self._renew, keys=[key for key, _ in leases], args=[self.lease_ms, *(rid for _, rid in leases)]
+            )
