@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import structlog
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,11 +27,13 @@ from proxy_core.errors import (
 )
 
 from .state import AuthState
-from .store import AuthStore, StoredKey
+from .store import STORE_ERRORS, AuthStore, StoredKey
 from .validation import NewKey, check_model_name, check_model_settings, parse_new_key
 
 if TYPE_CHECKING:
     from proxy_core.gateway import Gateway
+
+log = structlog.get_logger("proxy_core.auth")
 
 KEY_PREFIX = "pc-"
 MAX_ADMIN_BODY = 64 * 1024
@@ -42,7 +45,7 @@ def new_secret() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def static_listing(state_or_config: Any) -> list[dict[str, Any]]:
+def static_listing(config: Any) -> list[dict[str, Any]]:
     """The config's keys as the admin API lists them (``source: config``)."""
     return [
         {
@@ -57,7 +60,7 @@ def static_listing(state_or_config: Any) -> list[dict[str, Any]]:
             "created_at": None,
             "source": "config",
         }
-        for k in state_or_config.auth.keys
+        for k in config.auth.keys
     ]
 
 
@@ -115,6 +118,10 @@ def _errors_as_openai(handler: Endpoint) -> Endpoint:
             return await handler(request)
         except ProxyError as e:
             return Response(e.body_for("openai"), e.status, media_type="application/json", headers=e.headers)
+        except STORE_ERRORS as e:
+            log.warning("auth.store_error", path=request.url.path, error=type(e).__name__)
+            unavailable = ServiceUnavailableError("the auth store is unavailable; try again", code="store_unavailable")
+            return Response(unavailable.body_for("openai"), 503, media_type="application/json")
 
     return endpoint
 

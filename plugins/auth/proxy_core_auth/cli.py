@@ -9,7 +9,7 @@ change within ``plugins.auth.sync_s``.
 
 ``create`` prints the new record as JSON with the key in ``key`` (shown once, never
 stored); ``list`` prints ``{"data": [...]}`` like ``GET /admin/keys``. Exit status: 0
-done, 1 unknown key (revoke), 2 bad input or config.
+done, 1 unknown key (revoke), 2 bad input, config or an unreachable store.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from proxy_core.config import ConfigError, GatewayConfig
 from proxy_core.errors import ProxyError
 
 from .admin import create_key, list_keys, revoke_key
-from .store import AuthStore, store_url
+from .store import STORE_ERRORS, AuthStore, store_url
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     except ProxyError as e:
         print(f"proxy-core keys: {e.message}", file=sys.stderr)
         return 1 if e.status == 404 else 2
+    except STORE_ERRORS as e:
+        print(f"proxy-core keys: the auth store is unavailable ({type(e).__name__})", file=sys.stderr)
+        return 2
     if out is not None:
         sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0

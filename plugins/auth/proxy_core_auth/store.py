@@ -10,6 +10,7 @@ after writing, so replicas poll one cheap ``SELECT`` and reload only when it mov
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,19 @@ from proxy_core.sqlstore import Database, open_database
 from .validation import NewKey, limits_of
 
 DEFAULT_STORE = "sqlite:///var/lib/proxy-core/auth.db"  # beside the cost plugin's spend.db
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    errors: tuple[type[BaseException], ...] = (OSError, TimeoutError, sqlite3.Error)
+    try:
+        import asyncpg  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - a dependency of this package
+        return errors
+    return (*errors, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+# What an unreachable or failing store raises (connection refused, timeouts, SQL errors).
+STORE_ERRORS = _store_errors()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,8 @@ class AuthStore:
                     for sql in _schema(self.db):
                         await self.db.execute(sql)
                     break
+                except (OSError, TimeoutError):  # unreachable: the caller reports it, the poller retries
+                    raise
                 except Exception:
                     if attempt == 4:
                         raise

@@ -44,15 +44,6 @@ class NewKey(_Body):
     tpm: int | None = Field(None, ge=0)
     budget_usd: Budget | None = None
 
-    def limits(self) -> dict[str, Any] | None:
-        """``Principal.limits``: only the limits this key sets, or None."""
-        return limits_of(
-            self.rpm,
-            self.tpm,
-            self.budget_usd.day if self.budget_usd else None,
-            self.budget_usd.month if self.budget_usd else None,
-        )
-
 
 def limits_of(rpm: int | None, tpm: int | None, day: float | None, month: float | None) -> dict[str, Any] | None:
     out: dict[str, Any] = {}

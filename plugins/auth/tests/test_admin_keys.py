@@ -150,3 +150,33 @@ def test_keys_and_hashes_are_never_logged(
     out = capsys.readouterr()
     logged = out.out + out.err + caplog.text
     assert key not in logged and hashlib.sha256(key.encode()).hexdigest() not in logged
+
+
+def test_a_replica_started_later_knows_the_key_at_once(
+    gw: RunningGateway,
+    gateway_factory: Callable[..., RunningGateway],
+    tmp_path: Path,
+    fake_openai: FakeUpstream,
+    fake_anthropic: FakeUpstream,
+    openai_for: Callable[..., Any],
+) -> None:
+    key = admin(gw, "POST", "/admin/keys", json={"name": "early"}).json()["key"]
+    later = gateway_factory(auth_config(fake_openai.url, fake_anthropic.url, sqlite_store(tmp_path)))
+    assert openai_for(later, key).chat.completions.create(**CHAT).choices
+
+
+def test_an_unreachable_store_is_a_503_and_static_keys_keep_working(
+    gateway_factory: Callable[..., RunningGateway],
+    fake_openai: FakeUpstream,
+    fake_anthropic: FakeUpstream,
+    openai_for: Callable[..., Any],
+) -> None:
+    store = "postgresql://postgres:hunter2@127.0.0.1:1/nothing"  # nothing listens on port 1
+    down = gateway_factory(auth_config(fake_openai.url, fake_anthropic.url, store))
+    assert openai_for(down, ALICE_KEY).chat.completions.create(**CHAT).choices
+    for method, path in [("GET", "/admin/keys"), ("POST", "/admin/keys"), ("DELETE", "/admin/keys/x")]:
+        r = admin(down, method, path, json={"name": "x"})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "store_unavailable", r.text
+        assert "hunter2" not in r.text
+    with pytest.raises(openai.AuthenticationError):
+        openai_for(down, "pc-unknown").chat.completions.create(**CHAT)
