@@ -43,7 +43,7 @@ def redis_db(redis_server: RedisServer) -> Iterator[Any]:
     client.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def replicas(
     tmp_path_factory: pytest.TempPathFactory,
     redis_server: RedisServer,

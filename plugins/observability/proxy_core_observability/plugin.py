@@ -30,6 +30,8 @@ Metrics (one registry per gateway; label values come from config, never from cli
 * ``proxy_core_streams_in_flight``
 * ``proxy_core_spend_records_pending`` / ``proxy_core_spend_records_lost_total`` when
   the cost plugin runs (lost = dropped + rejected + spilled)
+* ``proxy_core_limits_store_errors_total`` / ``proxy_core_limits_refusals_total{kind}``
+  when the limits plugin runs (kind = rpm, tpm, concurrency, budget)
 
 ``model`` is the target that served (``account/model``), ``-`` when none did; ``route``
 is the route alias or the ``account/model`` name, ``-`` when the model did not resolve.
@@ -92,6 +94,7 @@ class Metrics:
         self.retries = Counter("proxy_core_retries", "Retries of the same target", ["route", "target"], registry=r)
         self.streams = Gauge("proxy_core_streams_in_flight", "Streams being relayed", registry=r)
         r.register(_SpendCollector(gateway))
+        r.register(_LimitsCollector(gateway))
 
 
 class _SpendCollector:
@@ -111,6 +114,28 @@ class _SpendCollector:
         yield GaugeMetricFamily("proxy_core_spend_records_pending", "Spend records not yet written", stats["pending"])
         lost = stats["dropped"] + stats["rejected"] + stats["spilled"]
         yield CounterMetricFamily("proxy_core_spend_records_lost", "Spend records not stored (all logged)", lost)
+
+
+class _LimitsCollector:
+    """The limits plugin's counters, read at scrape time."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Iterator[Any]:
+        limits = self.gateway.state.get("limits")
+        if limits is None:
+            return
+        yield CounterMetricFamily(
+            "proxy_core_limits_store_errors", "Failed calls to the limits store (Redis)", limits.store_errors
+        )
+        refused = CounterMetricFamily("proxy_core_limits_refusals", "Requests refused by a limit", labels=["kind"])
+        for kind, n in sorted(limits.refusals.items()):
+            refused.add_metric([kind], n)
+        yield refused
 
 
 @dataclass
