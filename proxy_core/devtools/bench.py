@@ -27,6 +27,9 @@ KEY = "sk-bench-key"
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 PROMPT = [{"role": "user", "content": "Write one short paragraph about load testing."}]
+# "memory" or a redis:// URL: serve with a plugins.limits rule (rpm, tpm, concurrency and
+# a budget, none ever reached) on the bench key, to measure what limits cost per request.
+LIMITS = os.environ.get("BENCH_LIMITS", "")
 
 
 def _free_port() -> int:
@@ -61,6 +64,10 @@ providers:
     base_url: {upstream}
     models: {{claude-sonnet-4-20250514: {{}}}}
 """
+    if LIMITS:
+        cfg += "plugins:\n  limits:\n" + (f"    redis: {LIMITS}\n" if LIMITS != "memory" else "")
+        cfg += "    rules:\n      - {match: {key: bench}, rpm: 1000000000, tpm: 1000000000000, concurrency: 100000,"
+        cfg += " budget_usd: {day: 1000000000}}\n"
     return cfg
 
 
@@ -134,6 +141,7 @@ def main() -> None:
             print(
                 f"make bench: {CONNECTIONS} connections, {SECONDS:g} s per run, gateway on CPU {sorted(gateway_cpus)}, "
                 f"load + fake upstream on CPU {sorted(load_cpus)}, python {sys.version.split()[0]}"
+                + (f", limits: {LIMITS}" if LIMITS else "")
             )
             print()
             print(

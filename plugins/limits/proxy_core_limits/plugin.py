@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,8 +166,21 @@ async def _renew_leases(state: LimitsState) -> None:
 # --- admission -------------------------------------------------------------------------
 
 
+class _Admit:
+    """The admission, started only when the core awaits it: if an earlier ``authorize``
+    refuses the request, this is never awaited, and nothing was reserved or left pending."""
+
+    __slots__ = ("ctx", "limits", "state")
+
+    def __init__(self, state: LimitsState, ctx: RequestContext, limits: list[Limit]) -> None:
+        self.state, self.ctx, self.limits = state, ctx, limits
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return _admit(self.state, self.ctx, self.limits).__await__()
+
+
 @hookimpl(trylast=True)  # after access checks: a request refused 403 reserves nothing
-def authorize(ctx: RequestContext) -> Coroutine[Any, Any, None] | None:
+def authorize(ctx: RequestContext) -> _Admit | None:
     state = _state(ctx.gateway)
     if state is None or ctx.principal is None or ctx.route is None or ctx.operation.name not in LIMITED_OPERATIONS:
         return None
@@ -177,7 +190,7 @@ def authorize(ctx: RequestContext) -> Coroutine[Any, Any, None] | None:
     limits += state.limits_of_key(ctx)
     if not limits:
         return None
-    return _admit(state, ctx, limits)
+    return _Admit(state, ctx, limits)
 
 
 def _demand(state: LimitsState, ctx: RequestContext, limits: list[Limit]) -> tuple[int, int]:
