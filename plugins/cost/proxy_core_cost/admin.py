@@ -5,6 +5,11 @@ filters ``since`` / ``until`` (``YYYY-MM-DD`` or an ISO date-time, UTC; ``until`
 exclusive), ``key``, ``user``, ``model``. Pending records are written before the query,
 so the answer includes every finished request. A request by a key in several teams
 counts in each of its teams' rows; the total counts it once.
+
+Rows whose cost is not known (``cost_usd`` NULL: the model has no price, or the usage
+is unknown) add nothing to any ``cost_usd``; each group counts them in
+``unpriced_requests``, and the top-level ``unpriced`` lists them by account, model and
+reason with their tokens, so they can be priced by hand.
 """
 
 from __future__ import annotations
@@ -69,7 +74,27 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
         out[k] = int(out.get(k) or 0)
     out["reasoning_tokens"] = int(out.get("reasoning_tokens") or 0)
     out["unpriced_requests"] = int(out.get("unpriced_requests") or 0)
+    out["estimated_requests"] = int(out.get("estimated_requests") or 0)
     return out
+
+
+_TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
+
+
+def _unpriced_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by_model = [
+        {
+            "account": r["account"],
+            "model": r["model"],
+            "reason": r["reason"],
+            "requests": int(r["requests"] or 0),
+            **{k: int(r[k] or 0) for k in _TOKENS},
+        }
+        for r in rows
+    ]
+    summary: dict[str, Any] = {k: sum(m[k] for m in by_model) for k in ("requests", *_TOKENS)}
+    summary["by_model"] = by_model
+    return summary
 
 
 def _by_team(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -96,7 +121,8 @@ async def spend_report(state: CostState, params: dict[str, str]) -> dict[str, An
     elif group_by is not None:
         for row in plain:
             row[group_by] = row.pop("grp")
-    return {"group_by": group_by, "rows": plain, "total": _plain(total)}
+    unpriced = _unpriced_summary(await state.store.unpriced(where))
+    return {"group_by": group_by, "rows": plain, "total": _plain(total), "unpriced": unpriced}
 
 
 def spend_endpoint(gateway: Gateway) -> Any:

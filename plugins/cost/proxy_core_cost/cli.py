@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _report(section: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
-    state = make_state(section)
+    state = make_state(section, journal=False)  # a report reads; the gateway replays its journal
     try:
         return await spend_report(state, params)
     finally:
@@ -68,10 +68,29 @@ async def _report(section: dict[str, Any], params: dict[str, str]) -> dict[str, 
 
 def _print_table(report: dict[str, Any]) -> None:
     group = report["group_by"] or "total"
-    cols = ["requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd"]
+    cols = [
+        "requests",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "cost_usd",
+        "unpriced_requests",
+    ]
     rows = [[str(r.get(group)), *[str(r[c]) for c in cols]] for r in report["rows"]]
     rows.append(["TOTAL", *[str(report["total"][c]) for c in cols]])
-    header = [group, *cols]
+    _print_rows([group, *cols], rows)
+    unpriced = report["unpriced"]["by_model"]
+    if unpriced:  # cost_usd above leaves these out
+        print("\nno cost recorded (not in cost_usd):")
+        cols = ["requests", "input_tokens", "output_tokens"]
+        _print_rows(
+            ["account", "model", "reason", *cols],
+            [[str(u["account"]), str(u["model"]), str(u["reason"]), *[str(u[c]) for c in cols]] for u in unpriced],
+        )
+
+
+def _print_rows(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
     for line in [header, *rows]:
         print("  ".join(x.ljust(w) for x, w in zip(line, widths, strict=True)))

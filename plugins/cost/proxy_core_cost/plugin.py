@@ -10,11 +10,12 @@ Config (``plugins.cost``, every field optional)::
       max_buffer: 100000
       shutdown_timeout_s: 15
       spill_path: /var/lib/proxy-core/spend-unwritten.jsonl
+      journal: var/lib/proxy-core/spend-journal.jsonl   # default: see default_journal; false = off
       headers: true
 
 Response headers (non-stream responses, when the upstream reported usage):
-``x-proxy-core-cost-usd`` is the request's cost in USD (a decimal string, empty
-when the model has no known price). The core's ``x-proxy-core-target`` names the
+``x-proxy-core-cost-usd`` is the request's cost in USD (a decimal string), absent
+when the cost is not known (the model has no price). The core's ``x-proxy-core-target`` names the
 ``account/model`` that served. Streams start before their usage is known: their cost
 is in the spend record, the trace and the access log.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -56,9 +58,29 @@ class CostState:
     headers: bool
 
 
-def make_state(section: dict[str, Any]) -> CostState:
+def default_journal(store: Store) -> str | None:
+    """Beside a SQLite file (``spend.db`` -> ``spend-journal.jsonl``); for PostgreSQL,
+    ``var/lib/proxy-core/<table>-journal.jsonl`` under the working directory."""
+    path = getattr(store, "path", None)
+    if path == ":memory:":
+        return None
+    if path is not None:
+        db = Path(path)
+        return str(db.with_name(f"{db.stem}-journal.jsonl"))
+    return f"var/lib/proxy-core/{store.table}-journal.jsonl"
+
+
+def make_state(section: dict[str, Any], *, journal: bool = True) -> CostState:
+    """``journal=False``: a reader (the CLI) that must not replay or write the journal."""
     try:
         store = open_store(str(section.get("store") or DEFAULT_STORE), str(section.get("table") or "spend"))
+        setting = section.get("journal")
+        if setting is False or not journal:
+            journal_path = None
+        elif setting is None or setting is True:
+            journal_path = default_journal(store)
+        else:
+            journal_path = str(setting)
         writer = SpendWriter(
             store,
             batch_size=int(section.get("batch_size", 500)),
@@ -66,6 +88,7 @@ def make_state(section: dict[str, Any]) -> CostState:
             max_buffer=int(section.get("max_buffer", 100_000)),
             shutdown_timeout_s=float(section.get("shutdown_timeout_s", 15.0)),
             spill_path=section.get("spill_path"),
+            journal_path=journal_path,
         )
     except (TypeError, ValueError) as e:
         raise ConfigError([f"plugins.cost: {e}"]) from None
@@ -92,7 +115,13 @@ async def gateway_started(gateway: Gateway) -> None:
         log.error("spend.store_unavailable", store=_redact(state.store.url), error=f"{type(e).__name__}: {e}"[:300])
     state.writer.start()
     gateway.state[NAME] = state
-    log.info("spend.store_open", store=_redact(state.store.url), table=state.store.table)
+    journal = state.writer.journal
+    log.info(
+        "spend.store_open",
+        store=_redact(state.store.url),
+        table=state.store.table,
+        journal=str(journal.path) if journal else None,
+    )
 
 
 @hookimpl
@@ -109,7 +138,8 @@ def response_headers(ctx: RequestContext, headers: dict[str, str]) -> None:
     if state is None or not state.headers or ctx.usage is None or ctx.stream:
         return
     bill = record.charge(ctx, state.prices)
-    headers[COST_HEADER] = "" if bill.cost_usd is None else f"{bill.cost_usd:.10f}".rstrip("0").rstrip(".")
+    if bill.cost_usd is not None:  # never "0" for a cost nobody knows
+        headers[COST_HEADER] = f"{bill.cost_usd:.10f}".rstrip("0").rstrip(".")
 
 
 @hookimpl(tryfirst=True)

@@ -35,13 +35,24 @@ COLUMNS = (
     "latency_ms",
     "ttft_ms",
     "attempts",
+    "usage_source",
+    "unpriced_reason",
 )
+
+# Why a row has no cost (``cost_usd`` NULL): never recorded as 0.0.
+NO_PRICE = "model has no price"
+NO_USAGE = "usage unknown"
+# Operations the providers bill by tokens; others (count_tokens, files) cost nothing.
+_BILLED_OPERATIONS = frozenset({"chat", "messages"})
 
 
 @dataclass(slots=True)
 class SpendRecord:
     """A row of the spend table. ``input_tokens`` counts every input token, cache reads
-    and writes included; ``cost_usd`` is None when the model has no known price."""
+    and writes included; ``cost_usd`` is None when the cost is not known, and
+    ``unpriced_reason`` then says why (:data:`NO_PRICE` or :data:`NO_USAGE`).
+    ``usage_source``: "upstream" (the provider reported usage), "estimated" (the core
+    counted what was relayed to a client that left early), None (no usage)."""
 
     request_id: str
     ts: float  # unix seconds, when the request arrived
@@ -66,6 +77,9 @@ class SpendRecord:
     latency_ms: float
     ttft_ms: float | None
     attempts: int
+    # Defaults: journal lines written before these columns existed still load.
+    usage_source: str | None = None
+    unpriced_reason: str | None = None
 
     def values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, c) for c in COLUMNS)
@@ -83,11 +97,17 @@ class Charge:
     model: str | None
     tokens: Any  # prices.Tokens
     cost_usd: float | None
+    unpriced_reason: str | None = None  # why cost_usd is None
 
 
 def charge(ctx: RequestContext, table: PriceTable) -> Charge:
     """Bill the attempt whose usage we have: the last one (a fallback's failed attempts
-    produce no usage), whatever the outcome (a disconnected stream pays what it used)."""
+    produce no usage), whatever the outcome (a disconnected stream pays what it used).
+
+    The cost is None, never 0.0, when the model has no price or when an upstream took
+    the request (answered 2xx, or was cut off before answering) but no usage is known.
+    A request no upstream accepted (refused before sending, upstream error) costs 0.0.
+    """
     from .prices import cost_usd, split_usage
 
     cached: Charge | None = ctx.state.get("cost")
@@ -96,15 +116,36 @@ def charge(ctx: RequestContext, table: PriceTable) -> Charge:
     attempt = ctx.served_by or (ctx.attempts[-1] if ctx.attempts else None)
     tokens = split_usage(ctx.usage)
     cost: float | None = 0.0
+    reason = None
     account = model = None
     if attempt is not None:
         account, model = attempt.target.account, attempt.target.model
         if ctx.usage:
             price = table.price(attempt.target.model, attempt.target.info)
-            cost = cost_usd(tokens, price) if price is not None else None
-    result = Charge(account, model, tokens, cost)
+            if price is None:
+                cost, reason = None, NO_PRICE
+            else:
+                cost = cost_usd(tokens, price)
+        elif _upstream_took(ctx, attempt):
+            cost, reason = None, NO_USAGE
+    result = Charge(account, model, tokens, cost, reason)
     ctx.state["cost"] = result
     return result
+
+
+def _upstream_took(ctx: RequestContext, attempt: Any) -> bool:
+    """Did this attempt reach an upstream that may bill it? Sent, and either answered
+    with a success status or never answered (the client left while it worked)."""
+    if ctx.operation.name not in _BILLED_OPERATIONS or attempt.upstream_request is None:
+        return False
+    return attempt.status is None or attempt.status < 400
+
+
+def usage_source(ctx: RequestContext) -> str | None:
+    """Where the usage came from; usage the core did not label came from the upstream."""
+    if ctx.usage is None:
+        return None
+    return ctx.usage_source or "upstream"
 
 
 def build(ctx: RequestContext, bill: Charge) -> SpendRecord:
@@ -137,4 +178,6 @@ def build(ctx: RequestContext, bill: Charge) -> SpendRecord:
         latency_ms=round((latency or 0.0) * 1000, 3),
         ttft_ms=round(ttft * 1000, 3) if ttft is not None else None,
         attempts=len(ctx.attempts),
+        usage_source=usage_source(ctx),
+        unpriced_reason=bill.unpriced_reason,
     )
