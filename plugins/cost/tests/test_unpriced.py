@@ -122,3 +122,30 @@ def test_spend_filters_apply_to_the_unpriced_summary(openai_for: Any, gw: Any, f
         "reasoning_tokens": 0,
         "by_model": [],
     }
+
+
+def test_a_client_that_leaves_before_usage_is_billed_on_an_estimate(
+    openai_for: Any, gateway_factory: Callable[..., Any], fake_openai: FakeUpstream, sqlite_url: str
+) -> None:
+    """The answer reached the client, the usage chunk never came: the row is priced from
+    the core's estimate and says so (usage_source "estimated"), not $0."""
+    cfg = cost_config(fake_openai.url, sqlite_url)
+    cfg["server"] = {"usage_drain_s": 0.2}  # how long the core waits for usage after the client left
+    gw = gateway_factory(cfg)
+    chunks = openai_chunks("gpt-4o-mini", "the whole answer", include_usage=True)
+    fake_openai.queue(Reply.sse(chunks, stall_after=len(chunks) - 2))  # up to finish_reason, then silence
+    stream = openai_for(gw.url).chat.completions.create(model="openai-main/gpt-4o-mini", messages=MSG, stream=True)
+    text = ""
+    for chunk in stream:
+        text += chunk.choices[0].delta.content or ""
+        if chunk.choices[0].finish_reason:
+            break
+    stream.close()
+    assert text == "the whole answer"
+    assert fake_openai.wait_for_disconnect(5.0) is not None
+
+    report = wait_for_spend(gw.url, 1)
+    assert report["total"]["estimated_requests"] == 1 and report["total"]["unpriced_requests"] == 0
+    ((model, status, input_tokens, cost_usd, reason, source),) = rows(sqlite_url)
+    assert (model, status, reason, source) == ("gpt-4o-mini", 499, None, "estimated")
+    assert input_tokens > 0 and cost_usd > 0

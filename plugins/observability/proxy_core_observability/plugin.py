@@ -12,9 +12,10 @@ has no prometheus-client dependency. Config (``plugins.observability``)::
 The log level is the core's ``server.log_level`` (the access line is at info). The
 access line carries: request_id, key (the key's *name*), user, operation, model (as
 requested), route, target (account/model that served), status, outcome, stream,
-latency_ms, ttft_ms, input/output/cache_read/cache_write/reasoning tokens, cost_usd,
-error (the error's class name) and attempts (target, status, error class for each).
-No key, prompt, answer or error message is ever logged.
+latency_ms, ttft_ms, input/output/cache_read/cache_write/reasoning tokens,
+usage_source (upstream, estimated, or null without usage), cost_usd (null when not
+known), unpriced_reason (why it is null), error (the error's class name) and attempts
+(target, status, error class for each). No key, prompt, answer or error message is ever logged.
 
 Metrics (one registry per gateway; label values come from config, never from clients):
 
@@ -215,7 +216,9 @@ def _facts(ctx: RequestContext) -> dict[str, Any]:
         "latency_ms": round(latency * 1000, 3) if latency is not None else None,
         "ttft_ms": round(ttft * 1000, 3) if ttft is not None else None,
         **tokens,
+        "usage_source": (ctx.usage_source or "upstream") if ctx.usage is not None else None,
         "cost_usd": getattr(bill, "cost_usd", None),
+        "unpriced_reason": getattr(bill, "unpriced_reason", None),
         "error": type(ctx.error).__name__ if ctx.error is not None else None,
         "attempts": [
             {"target": a.target.name, "status": a.status, "error": type(a.error).__name__ if a.error else None}

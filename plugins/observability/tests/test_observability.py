@@ -82,6 +82,7 @@ def test_access_log_line_per_request(
     assert ok["status"] == 200 and ok["outcome"] == "completed" and ok["latency_ms"] > 0
     assert (ok["input_tokens"], ok["output_tokens"]) == (12, 8)
     assert ok["cost_usd"] == pytest.approx((12 * 0.15 + 8 * 0.60) / 1e6)
+    assert ok["usage_source"] == "upstream" and ok["unpriced_reason"] is None
     assert ok["attempts"] == [{"target": MODEL, "status": 200, "error": None}]
     assert ok["request_id"].startswith("req_")
     assert missing["status"] == 404 and missing["error"] == "NotFoundError" and missing["model"] is None
