@@ -15,8 +15,8 @@ Config (``plugins.cost``, every field optional)::
 
 Response headers (non-stream responses, when the upstream reported usage):
 ``x-proxy-core-cost-usd`` is the request's cost in USD (a decimal string), absent
-when the cost is not known (the model has no price). The core's ``x-proxy-core-target`` names the
-``account/model`` that served. Streams start before their usage is known: their cost
+when the cost is not known (the model has no price). The core's
+``x-proxy-core-target`` names the ``account/model`` that served. Streams start before their usage is known: their cost
 is in the spend record, the trace and the access log.
 
 Other plugins read the request's :class:`~proxy_core_cost.record.Charge` from
