@@ -43,7 +43,7 @@ class Admission:
     """One request's reservations, kept in ``ctx.state["limits"]`` until it is settled."""
 
     checks: list[Check]
-    decision: Decision | None = None  # None while the store call is in flight
+    decision: Decision
 
 
 @dataclass
@@ -226,14 +226,9 @@ async def _admit(state: LimitsState, ctx: RequestContext, limits: list[Limit]) -
     tokens, nano = _demand(state, ctx, limits)
     amounts = {RPM: 1, CONCURRENCY: 1, TPM: tokens, DAY: nano, MONTH: nano}
     checks = [Check(limit, amounts[limit.kind]) for limit in limits]
-    admission = Admission(checks)
-    # Set before the call: a client that leaves while it is in flight still gets its
-    # reservations undone (settlement only touches what this request reserved).
-    ctx.state[NAME] = admission
     try:
         decision = await state.store.admit(ctx.request_id, checks)
     except StoreUnavailable as e:
-        del ctx.state[NAME]
         state.failed(e, "admit")
         if state.config.on_store_error == "deny":
             raise ServiceUnavailableError(
@@ -244,11 +239,10 @@ async def _admit(state: LimitsState, ctx: RequestContext, limits: list[Limit]) -
         return  # allow: served without limits while the store is down
     state.answered()
     if not decision.admitted:
-        del ctx.state[NAME]
         error = refusal(checks, decision)
         state.refusals[_kind_of(checks, decision)] += 1
         raise error
-    admission.decision = decision
+    ctx.state[NAME] = Admission(checks, decision)
     if state.shared:
         held = [c.limit.key for c in checks if c.limit.kind == CONCURRENCY]
         if held:
@@ -264,7 +258,7 @@ def _kind_of(checks: list[Check], decision: Decision) -> str:
 @hookimpl
 def response_headers(ctx: RequestContext, headers: dict[str, str]) -> None:
     admission = ctx.state.get(NAME)
-    if isinstance(admission, Admission) and admission.decision is not None:
+    if isinstance(admission, Admission):
         headers.update(success_headers(admission.checks, admission.decision))
 
 
@@ -278,16 +272,10 @@ async def on_request_end(ctx: RequestContext) -> None:
     if not isinstance(admission, Admission) or state is None:
         return
     state.leases.pop(ctx.request_id, None)
-    decision = admission.decision
-    if decision is None:
-        # Cancelled during the store call: whether it reserved is unknown. Undo what is
-        # safe to undo blindly (the request's own tpm entry, its lease); budgets unknown.
-        decision = Decision(True, None, 0, 0, 0, [], [])
-        checks = [c for c in admission.checks if c.limit.kind in (TPM, CONCURRENCY)]
-        plan = settlement(checks, decision, 0, 0)
-    else:
-        tokens, nano = _real(state, ctx, admission)
-        plan = settlement(admission.checks, decision, tokens, nano)
+    # (A client that left while its admission was in flight has no Admission here: the
+    # store undoes that admission itself when the answer comes.)
+    tokens, nano = _real(state, ctx, admission)
+    plan = settlement(admission.checks, admission.decision, tokens, nano)
     if not plan.ops:
         return
     try:

@@ -16,9 +16,13 @@ Keys, per limit (``K`` is the limit's base key, passed in KEYS):
 * budget: ``K:d:<days since epoch>`` and ``K:m:<year*12+month-1>`` counters of
   nano-dollars (integers: no float drift), UTC calendar.
 
-ARGV of admission: request id, lease ms, then (kind, limit, amount) per key.
-Reply: {admitted 0|1, index of the first refusing limit (1-based, 0 if none), now ms,
-day, month, used before this request per limit..., ms until the window frees per limit...}.
+Admission takes a batch of requests (those that arrived while the previous call was in
+flight), evaluated one after another exactly as separate calls would be.
+ARGV: lease ms, number of requests, then per request: id, n, (kind, limit, amount) * n;
+KEYS: the n base keys of each request in turn.
+Reply: {now ms, day, month, then per request: index of the first refusing limit
+(1-based, 0 = admitted), used before this request per limit..., ms until the window
+frees per limit...}.
 """
 
 from __future__ import annotations
@@ -28,8 +32,7 @@ WINDOW_MS = 60_000
 ADMIT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local id = ARGV[1]
-local lease = tonumber(ARGV[2])
+local lease = tonumber(ARGV[1])
 local window = 60000
 local day = math.floor(now / 86400000)
 -- UTC year and month from the day number (H. Hinnant's civil_from_days)
@@ -44,98 +47,109 @@ local y = yoe + era * 400
 if m <= 2 then y = y + 1 end
 local month = y * 12 + m - 1
 
-local n = #KEYS
-local used, frees = {}, {}
-local refused = 0
-for i = 1, n do
-  local a = 2 + (i - 1) * 3
-  local kind, limit, amount = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local k = KEYS[i]
-  local u, free = 0, 0
-  if kind == 'rpm' then
-    redis.call('ZREMRANGEBYSCORE', k, '-inf', now - window)
-    u = redis.call('ZCARD', k)
-    if u > 0 then
-      free = tonumber(redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')[2]) + window - now
+local reply = {now, day, month}
+local a, base = 3, 0  -- ARGV cursor, KEYS offset of the current request
+for _ = 1, tonumber(ARGV[2]) do
+  local id, n = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  local used, frees = {}, {}
+  local refused = 0
+  for i = 1, n do
+    local kind, limit, amount = ARGV[a + 3 * i - 3], tonumber(ARGV[a + 3 * i - 2]), tonumber(ARGV[a + 3 * i - 1])
+    local k = KEYS[base + i]
+    local u, free = 0, 0
+    if kind == 'rpm' then
+      redis.call('ZREMRANGEBYSCORE', k, '-inf', now - window)
+      u = redis.call('ZCARD', k)
+      if u > 0 then
+        free = tonumber(redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')[2]) + window - now
+      end
+    elseif kind == 'tpm' then
+      local zk, hk, tk = k .. ':z', k .. ':h', k .. ':t'
+      while true do
+        local old = redis.call('ZRANGEBYSCORE', zk, '-inf', now - window, 'LIMIT', 0, 500)
+        if #old == 0 then break end
+        local gone = 0
+        for _, v in ipairs(redis.call('HMGET', hk, unpack(old))) do gone = gone + (tonumber(v) or 0) end
+        redis.call('HDEL', hk, unpack(old))
+        redis.call('ZREM', zk, unpack(old))
+        if gone ~= 0 then redis.call('DECRBY', tk, gone) end
+      end
+      u = tonumber(redis.call('GET', tk) or '0')
+      local first = redis.call('ZRANGE', zk, 0, 0, 'WITHSCORES')
+      if #first > 0 then free = tonumber(first[2]) + window - now end
+    elseif kind == 'concurrency' then
+      redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
+      u = redis.call('ZCARD', k)
+    elseif kind == 'day' then
+      u = tonumber(redis.call('GET', k .. ':d:' .. day) or '0')
+    else
+      u = tonumber(redis.call('GET', k .. ':m:' .. month) or '0')
     end
-  elseif kind == 'tpm' then
-    local zk, hk, tk = k .. ':z', k .. ':h', k .. ':t'
-    while true do
-      local old = redis.call('ZRANGEBYSCORE', zk, '-inf', now - window, 'LIMIT', 0, 500)
-      if #old == 0 then break end
-      local gone = 0
-      for _, v in ipairs(redis.call('HMGET', hk, unpack(old))) do gone = gone + (tonumber(v) or 0) end
-      redis.call('HDEL', hk, unpack(old))
-      redis.call('ZREM', zk, unpack(old))
-      if gone ~= 0 then redis.call('DECRBY', tk, gone) end
+    used[i], frees[i] = u, free
+    if refused == 0 and u + amount > limit then refused = i end
+  end
+  reply[#reply + 1] = refused
+  for i = 1, n do reply[#reply + 1] = used[i] end
+  for i = 1, n do reply[#reply + 1] = frees[i] end
+  if refused == 0 then
+    for i = 1, n do
+      local kind, amount = ARGV[a + 3 * i - 3], tonumber(ARGV[a + 3 * i - 1])
+      local k = KEYS[base + i]
+      if kind == 'rpm' then
+        redis.call('ZADD', k, now, id)
+        redis.call('PEXPIRE', k, window + 1000)
+      elseif kind == 'tpm' then
+        local zk, hk, tk = k .. ':z', k .. ':h', k .. ':t'
+        redis.call('ZADD', zk, now, id)
+        redis.call('HSET', hk, id, amount)
+        redis.call('INCRBY', tk, amount)
+        for _, key in ipairs({zk, hk, tk}) do redis.call('PEXPIRE', key, window + 1000) end
+      elseif kind == 'concurrency' then
+        redis.call('ZADD', k, now + lease, id)
+        redis.call('PEXPIRE', k, lease + 1000)
+      elseif kind == 'day' then
+        redis.call('INCRBY', k .. ':d:' .. day, amount)
+        redis.call('EXPIRE', k .. ':d:' .. day, 3 * 86400)
+      else
+        redis.call('INCRBY', k .. ':m:' .. month, amount)
+        redis.call('EXPIRE', k .. ':m:' .. month, 63 * 86400)
+      end
     end
-    u = tonumber(redis.call('GET', tk) or '0')
-    local first = redis.call('ZRANGE', zk, 0, 0, 'WITHSCORES')
-    if #first > 0 then free = tonumber(first[2]) + window - now end
-  elseif kind == 'concurrency' then
-    redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
-    u = redis.call('ZCARD', k)
-  elseif kind == 'day' then
-    u = tonumber(redis.call('GET', k .. ':d:' .. day) or '0')
-  else
-    u = tonumber(redis.call('GET', k .. ':m:' .. month) or '0')
   end
-  used[i], frees[i] = u, free
-  if refused == 0 and u + amount > limit then refused = i end
-end
-
-local reply = {refused == 0 and 1 or 0, refused, now, day, month}
-for i = 1, n do reply[5 + i] = used[i] end
-for i = 1, n do reply[5 + n + i] = frees[i] end
-if refused ~= 0 then return reply end
-
-for i = 1, n do
-  local a = 2 + (i - 1) * 3
-  local kind, amount = ARGV[a + 1], tonumber(ARGV[a + 3])
-  local k = KEYS[i]
-  if kind == 'rpm' then
-    redis.call('ZADD', k, now, id)
-    redis.call('PEXPIRE', k, window + 1000)
-  elseif kind == 'tpm' then
-    local zk, hk, tk = k .. ':z', k .. ':h', k .. ':t'
-    redis.call('ZADD', zk, now, id)
-    redis.call('HSET', hk, id, amount)
-    redis.call('INCRBY', tk, amount)
-    for _, key in ipairs({zk, hk, tk}) do redis.call('PEXPIRE', key, window + 1000) end
-  elseif kind == 'concurrency' then
-    redis.call('ZADD', k, now + lease, id)
-    redis.call('PEXPIRE', k, lease + 1000)
-  elseif kind == 'day' then
-    redis.call('INCRBY', k .. ':d:' .. day, amount)
-    redis.call('EXPIRE', k .. ':d:' .. day, 3 * 86400)
-  else
-    redis.call('INCRBY', k .. ':m:' .. month, amount)
-    redis.call('EXPIRE', k .. ':m:' .. month, 63 * 86400)
-  end
+  a = a + 3 * n
+  base = base + n
 end
 return reply
 """
 
-# ARGV: request id, then (op, amount) per key. Ops: "tpm" (K is the limit's base key:
-# replace the request's own entry by ``amount`` if it is still in the window), "release"
-# (drop the concurrency lease), "add" (add ``amount`` to a budget counter that still
-# exists: a counter that expired belongs to a period long over).
+# ARGV: number of requests, then per request: id, n, (op, amount) * n; KEYS: the n keys
+# of each request in turn. Ops: "tpm" (K is the limit's base key: replace the request's
+# own entry by ``amount`` if it is still in the window), "release" (drop the concurrency
+# lease), "add" (add ``amount`` to a budget counter that still exists: a counter that
+# expired belongs to a period long over).
 SETTLE = """
-local id = ARGV[1]
-for i = 1, #KEYS do
-  local op, amount = ARGV[2 * i], tonumber(ARGV[2 * i + 1])
-  local k = KEYS[i]
-  if op == 'tpm' then
-    local old = redis.call('HGET', k .. ':h', id)
-    if old and tonumber(old) ~= amount then
-      redis.call('HSET', k .. ':h', id, amount)
-      redis.call('INCRBY', k .. ':t', amount - tonumber(old))
+local a, base = 2, 0
+for _ = 1, tonumber(ARGV[1]) do
+  local id, n = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  for i = 1, n do
+    local op, amount = ARGV[a + 2 * i - 2], tonumber(ARGV[a + 2 * i - 1])
+    local k = KEYS[base + i]
+    if op == 'tpm' then
+      local old = redis.call('HGET', k .. ':h', id)
+      if old and tonumber(old) ~= amount then
+        redis.call('HSET', k .. ':h', id, amount)
+        redis.call('INCRBY', k .. ':t', amount - tonumber(old))
+      end
+    elseif op == 'release' then
+      redis.call('ZREM', k, id)
+    elseif amount ~= 0 and redis.call('EXISTS', k) == 1 then
+      redis.call('INCRBY', k, amount)
     end
-  elseif op == 'release' then
-    redis.call('ZREM', k, id)
-  elseif amount ~= 0 and redis.call('EXISTS', k) == 1 then
-    redis.call('INCRBY', k, amount)
   end
+  a = a + 2 * n
+  base = base + n
 end
 return 1
 """

@@ -7,10 +7,14 @@ reservations with real amounts and releases concurrency slots.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from proxy_core.tasks import spawn
 
 from .rules import CONCURRENCY, DAY, MONTH, RPM, TPM, Limit
 from .scripts import ADMIT, RENEW, SETTLE, WINDOW_MS
@@ -168,8 +172,44 @@ class MemoryStore:
                 self.usd[key] += amount
 
 
+class _Batcher:
+    """Group commit: items submitted while a call is in flight go together in the next
+    call. Idle, an item goes alone at once; under load one Redis call serves many
+    requests, so the client-side cost per request falls (and each request still waits
+    for at most one round trip after the one in flight)."""
+
+    def __init__(self, run: Callable[[list[Any]], Awaitable[None]], max_batch: int = 256) -> None:
+        self.run = run
+        self.max_batch = max_batch
+        self.pending: list[Any] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def submit(self, item: Any) -> None:
+        self.pending.append(item)
+        if self.task is None:
+            self.task = spawn(self._flush(), name="limits-store-batch")
+
+    async def _flush(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
+                await self.run(batch)
+        finally:
+            self.task = None
+
+    async def drain(self) -> None:
+        while self.task is not None:
+            await asyncio.shield(self.task)
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: no "exception never retrieved" noise
+
+
 class RedisStore:
-    """Counters in Redis: one script call to admit, one to settle (see ``scripts``)."""
+    """Counters in Redis: one script call admits, one settles (see ``scripts``); the calls
+    of concurrent requests are batched into one (``_Batcher``)."""
 
     def __init__(self, url: str, *, timeout_s: float, lease_ms: int) -> None:
         import redis.asyncio as aioredis
@@ -183,19 +223,23 @@ class RedisStore:
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
             retry=Retry(NoBackoff(), 1),
-            max_connections=256,
+            max_connections=64,
         )
         # EVALSHA; after a Redis restart the NOSCRIPT answer makes it load the script again.
         self._admit = self.redis.register_script(ADMIT)
         self._settle = self.redis.register_script(SETTLE)
         self._renew = self.redis.register_script(RENEW)
         self.lease_ms = lease_ms
+        self._admissions = _Batcher(self._admit_batch)
+        self._settlements = _Batcher(self._settle_batch)
 
     async def start(self) -> None:
         for script in (self._admit, self._settle, self._renew):
             await self._call(self.redis.script_load, script.script)
 
     async def close(self) -> None:
+        await self._admissions.drain()
+        await self._settlements.drain()
         await self.redis.aclose()
 
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -207,29 +251,74 @@ class RedisStore:
             raise StoreUnavailable(f"{type(e).__name__}: {e}"[:300]) from None
 
     async def admit(self, request_id: str, checks: list[Check]) -> Decision:
-        args: list[Any] = [request_id, self.lease_ms]
-        for check in checks:
-            args += [check.limit.kind, check.limit.limit, check.amount]
-        reply = await self._call(self._admit, keys=[c.limit.key for c in checks], args=args)
-        n = len(checks)
-        values = [int(v) for v in reply]
-        return Decision(
-            admitted=values[0] == 1,
-            refused=values[1] - 1 if values[1] else None,
-            now_ms=values[2],
-            day=values[3],
-            month=values[4],
-            used=values[5 : 5 + n],
-            frees_ms=values[5 + n : 5 + 2 * n],
-        )
+        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+        self._admissions.submit((request_id, checks, future))
+        return await future
 
-    async def settle(self, request_id: str, settlement: Settlement) -> None:
-        if not settlement.ops:
+    async def _admit_batch(self, batch: list[tuple[str, list[Check], asyncio.Future[Decision]]]) -> None:
+        args: list[Any] = [self.lease_ms, len(batch)]
+        keys: list[str] = []
+        for request_id, checks, _ in batch:
+            args += [request_id, len(checks)]
+            for check in checks:
+                args += [check.limit.kind, check.limit.limit, check.amount]
+                keys.append(check.limit.key)
+        try:
+            reply = await self._call(self._admit, keys=keys, args=args)
+        except StoreUnavailable as e:
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(e)
+                    _consume(future)
             return
-        args: list[Any] = [request_id]
-        for op, _, amount in settlement.ops:
-            args += [op, amount]
-        await self._call(self._settle, keys=[key for _, key, _ in settlement.ops], args=args)
+        now, day, month = int(reply[0]), int(reply[1]), int(reply[2])
+        at = 3
+        for request_id, checks, future in batch:
+            n = len(checks)
+            refused = int(reply[at])
+            decision = Decision(
+                admitted=refused == 0,
+                refused=refused - 1 if refused else None,
+                now_ms=now,
+                day=day,
+                month=month,
+                used=[int(v) for v in reply[at + 1 : at + 1 + n]],
+                frees_ms=[int(v) for v in reply[at + 1 + n : at + 1 + 2 * n]],
+            )
+            at += 1 + 2 * n
+            if not future.done():
+                future.set_result(decision)
+            elif decision.admitted:  # its client left while the call was in flight: undo
+                self._settlements.submit((request_id, settlement(checks, decision, 0, 0), None))
+
+    async def settle(self, request_id: str, plan: Settlement) -> None:
+        if not plan.ops:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._settlements.submit((request_id, plan, future))
+        await future
+
+    async def _settle_batch(self, batch: list[tuple[str, Settlement, asyncio.Future[None] | None]]) -> None:
+        args: list[Any] = [len(batch)]
+        keys: list[str] = []
+        for request_id, plan, _ in batch:
+            args += [request_id, len(plan.ops)]
+            for op, key, amount in plan.ops:
+                args += [op, amount]
+                keys.append(key)
+        error: StoreUnavailable | None = None
+        try:
+            await self._call(self._settle, keys=keys, args=args)
+        except StoreUnavailable as e:
+            error = e
+        for _, _, future in batch:
+            if future is None or future.done():
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+                _consume(future)
 
     async def renew(self, leases: list[tuple[str, str]]) -> None:
         if leases:
