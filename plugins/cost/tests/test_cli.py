@@ -21,6 +21,9 @@ def test_proxy_core_spend_reports_from_the_store(tmp_path: Path) -> None:
         writer = SpendWriter(open_store(store))
         for i, user in enumerate(["ann", "ann", "bob"]):
             await writer.put(rec(i, user_name=user, cost_usd=0.25))
+        await writer.put(
+            rec(3, user_name="bob", model="my-finetune", cost_usd=None, unpriced_reason="model has no price")
+        )
         await writer.close()
 
     asyncio.run(fill())
@@ -31,9 +34,16 @@ def test_proxy_core_spend_reports_from_the_store(tmp_path: Path) -> None:
         [exe, "spend", "--config", str(config), "--group-by", "user"], capture_output=True, check=True, timeout=30
     )
     report = orjson.loads(out.stdout)
-    assert [(r["user"], r["requests"], r["cost_usd"]) for r in report["rows"]] == [("ann", 2, 0.5), ("bob", 1, 0.25)]
-    assert report["total"]["cost_usd"] == 0.75
+    assert [(r["user"], r["requests"], r["cost_usd"], r["unpriced_requests"]) for r in report["rows"]] == [
+        ("ann", 2, 0.5, 0),
+        ("bob", 2, 0.25, 1),
+    ]
+    assert report["total"]["cost_usd"] == 0.75  # the unpriced row adds nothing, and is reported apart
+    assert [(u["model"], u["reason"], u["requests"]) for u in report["unpriced"]["by_model"]] == [
+        ("my-finetune", "model has no price", 1)
+    ]
     table = subprocess.run([exe, "spend", "--config", str(config), "--table"], capture_output=True, timeout=30)
     assert table.returncode == 0 and b"TOTAL" in table.stdout and b"0.75" in table.stdout
+    assert b"no cost recorded" in table.stdout and b"my-finetune  model has no price" in table.stdout
     bad = subprocess.run([exe, "spend", "--config", str(config), "--since", "soon"], capture_output=True, timeout=30)
     assert bad.returncode == 2 and b"since" in bad.stderr
