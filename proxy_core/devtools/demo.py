@@ -57,6 +57,14 @@ def main() -> int:
     loop.run(fake_anthropic.start())
     has_anthropic = importlib.util.find_spec("proxy_core_anthropic") is not None
     config = default_config(openai_url=fake_openai.url, anthropic_url=fake_anthropic.url if has_anthropic else None)
+    has_limits = importlib.util.find_spec("proxy_core_limits") is not None
+    if has_limits:  # a $0.90 daily budget on a model priced so that each answer costs $0.25
+        config["providers"]["openai-main"]["models"]["gpt-budget"] = {
+            "input_cost_per_mtok": 0.0,
+            "output_cost_per_mtok": 31250.0,
+        }
+        rule = {"match": {"model": "openai-main/gpt-budget"}, "budget_usd": {"day": 0.9}}
+        config["plugins"] = {"limits": {"rules": [rule]}}
     gateway = RunningGateway(Gateway(config), loop).start()
     print(f"gateway on {gateway.url}; fake OpenAI on {fake_openai.url}; fake Anthropic on {fake_anthropic.url}")
     oa = openai.OpenAI(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0)
@@ -96,6 +104,19 @@ def main() -> int:
         second = oa.chat.completions.create(model=claude, messages=messages)
         return second.choices[0].message.content
 
+    def budget_hit() -> str:
+        lines = []
+        for i in range(1, 5):
+            try:
+                oa.chat.completions.create(
+                    model="openai-main/gpt-budget", max_tokens=8, messages=[{"role": "user", "content": "Hi"}]
+                )
+                lines.append(f"request {i}: served, $0.25")
+            except openai.RateLimitError as e:
+                lines.append(f"request {i}: {e.status_code} {e.code}, Retry-After {e.response.headers['retry-after']}s")
+                lines.append(f"  {e.body['message'] if isinstance(e.body, dict) else e.message}")
+        return "\n".join(lines)
+
     pdf = base64.b64encode(b"%PDF-1.4 demo").decode()
     examples: list[tuple[str, Callable[[], Any]]] = [
         (
@@ -111,6 +132,8 @@ def main() -> int:
         ("openai SDK, streaming", stream_openai),
         ("models the key may use", lambda: [m.id for m in oa.models.list()]),
     ]
+    if has_limits:
+        examples.append(("limits: a $0.90 daily budget, answers that cost $0.25 each", budget_hit))
     if has_anthropic:
         examples += [
             (

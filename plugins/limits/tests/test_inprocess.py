@@ -118,3 +118,20 @@ def test_key_own_limits(
     results = [chat(client2, model=PRICED_MODEL, max_tokens=8) for _ in range(3)]
     assert [r.ok for r in results] == [True, True, False]
     assert results[2].body["code"] == "budget_exceeded" and "key 'ci-bot'" in results[2].body["message"]
+
+
+def test_failed_upstream_refunds_all_but_the_request_count(
+    gateway_factory: Callable[..., Any], openai_for: Callable[..., openai.OpenAI], fake_openai: FakeUpstream
+) -> None:
+    rule = {"match": {"key": "k-err"}, "rpm": 5, "tpm": 50000, "budget_usd": {"day": 10}}
+    gw = gateway_factory(limits_config(fake_openai.url, None, [rule], key_names=("k-err",)))
+    # A 400 (not retried by the fallback plugin): the upstream answered, with no usage.
+    fake_openai.queue(Reply.json({"error": {"message": "bad", "type": "invalid_request_error"}}, status=400))
+    failed = chat(openai_for(gw, key="sk-k-err"), model=PRICED_MODEL, max_tokens=100)
+    assert failed.status == 400
+    assert failed.headers["x-ratelimit-limit-requests"] == "5"  # limited responses carry them, errors too
+    assert len(fake_openai.requests) == 1
+    store = gw.gateway.state["limits"].store
+    wait_until(lambda: sum(store.tpm_total.values()) == 0, what="the refund")
+    assert sum(store.usd.values()) == 0
+    assert sum(len(log) for log in store.rpm.values()) == 1  # the request still counts
