@@ -115,7 +115,8 @@ def test_canary_secrets_never_leak(
         bodies.append(client.get("/metrics").text)
 
     statuses = sorted(e["status"] for e in logs if e["event"] == "request")
-    assert statuses == [200, 200, 401, 401, 401, 403, 404, 499, 500, 504]
+    # upstream 401 and 403 (the account's credentials, not the client's fault) are 502s
+    assert statuses == [200, 200, 401, 401, 404, 499, 500, 502, 502, 504]
     assert fake_openai.requests[0].headers["authorization"] == f"Bearer {PROVIDER_CANARY}"  # it was really used
     assert AWS_KEY_ID_CANARY in fake_anthropic.requests[0].headers["authorization"]  # SigV4 really signed
 
