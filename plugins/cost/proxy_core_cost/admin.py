@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from proxy_core.gateway import Gateway
 
     from .plugin import CostState
+
+log = structlog.get_logger("proxy_core.cost")
 
 _FILTERS = {"key": "key_name", "user": "user_name", "model": "model"}
 
@@ -138,6 +141,9 @@ def spend_endpoint(gateway: Gateway) -> Any:
             report = await spend_report(state, dict(request.query_params))
         except BadQuery as e:
             return _error(400, str(e))
+        except Exception as e:  # the store is unreachable: say so, never a traceback
+            log.warning("spend.report_failed", error=type(e).__name__)
+            return _error(503, "the spend store cannot answer right now; try again later")
         return JSONResponse(report)
 
     return endpoint

@@ -155,7 +155,9 @@ class PriceTable:
     def __init__(self, models: dict[str, dict[str, float]], sources: dict[str, str] | None = None) -> None:
         self.models = models
         self.sources = sources or {}
-        self._cache: dict[tuple[str, int], Price | None] = {}
+        # (model, id(info)) -> (info, price): holding ``info`` keeps its id from being reused
+        # by a later settings dict (models change at run time), so a hit is always current.
+        self._cache: dict[tuple[str, int], tuple[Any, Price | None]] = {}
 
     @classmethod
     def shipped(cls) -> PriceTable:
@@ -171,8 +173,9 @@ class PriceTable:
     def price(self, model: str, info: dict[str, Any] | None = None) -> Price | None:
         """The price for ``model`` with the overrides in its config entry; None when unknown."""
         key = (model, id(info) if info else 0)
-        if key in self._cache:
-            return self._cache[key]
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is info:
+            return hit[1]
         fields: dict[str, float] = dict(self.base(model) or {})
         for field, names in _OVERRIDES.items():
             for name in names:
@@ -181,5 +184,5 @@ class PriceTable:
                     fields[field] = float(value)
                     break
         price = Price.from_fields(fields) if "input" in fields and "output" in fields else None
-        self._cache[key] = price
+        self._cache[key] = (info, price)
         return price

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from proxy_core_cost.prices import Price, PriceTable, Tokens, cost_usd, split_usage
+
+from proxy_core.testing import FakeUpstream, default_config
 
 TABLE = PriceTable.shipped()
 SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
@@ -87,3 +92,27 @@ def test_anthropic_native_usage_names() -> None:
     assert tokens == Tokens(
         input=100, output=50, cache_read=3000, cache_write_5m=500, cache_write_1h=1500, reasoning=20
     )
+
+
+def test_a_price_changed_at_run_time_is_never_served_stale() -> None:
+    """Model settings are replaced as new dicts (managers change models at run time); a
+    freed dict's id may be reused by the next, and must not hit the old cache entry."""
+    table = PriceTable.shipped()
+    for price in range(1, 200):
+        info = {"input_cost_per_mtok": float(price), "output_cost_per_mtok": 1.0}
+        found = table.price("my-model", info)
+        assert found is not None and found.input == float(price)
+        del info
+
+
+def test_spend_report_is_a_503_while_the_store_is_unreachable(
+    gateway_factory: Callable[..., Any], fake_openai: FakeUpstream
+) -> None:
+    config = default_config(openai_url=fake_openai.url)
+    config["auth"]["keys"].append({"name": "ops", "key": "sk-ops-admin", "admin": True})
+    config["plugins"] = {"cost": {"store": "postgresql://postgres@127.0.0.1:1/nowhere", "journal": False}}
+    gw = gateway_factory(config)
+    answer = httpx.get(gw.url + "/admin/spend", headers={"x-api-key": "sk-ops-admin"}, timeout=20)
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["type"] == "api_error" and "nowhere" not in answer.text
+    assert httpx.get(gw.url + "/healthz").status_code == 200
