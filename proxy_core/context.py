@@ -133,6 +133,7 @@ class RequestContext:
     headers: dict[str, str]  # lower-cased client headers
     path: str
     body: dict[str, Any] = field(default_factory=dict)
+    method: str = "POST"  # client operations are POSTs; plugin routes (/files) set theirs
     raw_body: bytes = b""  # the client's bytes: later attempts parse their own copy from it
     request_id: str = field(default_factory=lambda: "req_" + uuid.uuid4().hex)
     started: float = field(default_factory=time.monotonic)

@@ -87,6 +87,7 @@ class FilesEndpoint:
         headers = header_dict(scope)
         action = ACTIONS[(self.route, scope["method"])]
         ctx = RequestContext(gateway, FilesOperation(action, client_api(headers)), headers, route_path(scope))
+        ctx.method = scope["method"]
         ctx.client_key = client_key(headers)
 
         async def tracked_send(message: Message) -> None:

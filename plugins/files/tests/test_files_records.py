@@ -61,7 +61,10 @@ def test_upload_and_list_are_logged_counted_traced_and_recorded(
     ]
     assert requests_metric(gw.url, "files.create") == 1 and requests_metric(gw.url, "files.list") == 1
     finished = [s for s in spans.get_finished_spans() if s.attributes.get("proxy_core.key_name") == "alice"]
-    assert sorted(s.attributes["proxy_core.operation"] for s in finished) == ["files.create", "files.list"]
+    assert sorted((s.attributes["proxy_core.operation"], s.attributes["http.request.method"]) for s in finished) == [
+        ("files.create", "POST"),
+        ("files.list", "GET"),
+    ]
     assert all(s.attributes["http.response.status_code"] == 200 for s in finished)
 
     db = tmp_path / "spend.db"

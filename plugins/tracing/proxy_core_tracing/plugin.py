@@ -141,7 +141,7 @@ def _start(ctx: RequestContext, state: TracingState) -> trace.Span:
         start_time=int(ctx.started_wall * 1e9),
         attributes={
             "gen_ai.operation.name": _GENAI_OPERATION.get(ctx.operation.name, ctx.operation.name),
-            "http.request.method": "POST",
+            "http.request.method": ctx.method,
             "url.path": ctx.path,
             "proxy_core.request_id": ctx.request_id,
             "proxy_core.operation": ctx.operation.name,
