@@ -123,7 +123,7 @@ class Gateway:
         targets: dict[str, Target] = {}
         for account, provider in self.providers.items():
             for model in provider.settings.models:
-                target = Target(account, model, provider, provider.model_info(model))
+                target = Target(account, model, provider.for_model(model), provider.model_info(model))
                 targets[target.name] = target
                 route = Route(target.name, [target])
                 table[target.name] = route

@@ -90,6 +90,13 @@ class Provider:
     def supports(self, operation: str) -> bool:
         return operation in self.operations
 
+    def for_model(self, model: str) -> Provider:
+        """The adapter that serves ``model`` of this account (``Target.provider``): this
+        account itself, or, for an account whose models speak several wire formats
+        (Vertex: Gemini and Claude), a delegate of that format sharing the account's
+        name, settings and pooled client. Feature plugins read its ``capabilities``."""
+        return self
+
     def model_info(self, model: str) -> dict[str, Any]:
         """The model's info: the shipped model table's entry (:mod:`proxy_core.models`)
         overlaid key by key with the account's per-model config entry."""
