@@ -11,20 +11,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
 from contextvars import ContextVar
-from typing import Protocol
 
 import httpx
-from botocore.credentials import ReadOnlyCredentials
+from proxy_core_aws import CredentialSource, sign
 
 from .config import SERVICE, WORKSPACE_HEADER
-from .signing import sign
 
 # (method, path) of the last request this task sent through a Claude Platform client.
 LAST_REQUEST: ContextVar[tuple[str, str] | None] = ContextVar("aws_claude_platform_request", default=None)
-
-
-class CredentialSource(Protocol):
-    async def get(self) -> ReadOnlyCredentials: ...
 
 
 class PlatformAuth(httpx.Auth):

@@ -17,12 +17,9 @@ operator gets the detail in a ``aws.upstream_error`` warning (credentials still 
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-import orjson
 import structlog
 from proxy_core_anthropic.errors import error_from_body
+from proxy_core_aws.redact import KEY_ID, aws_message, redact_body, redact_identifiers, scrub
 
 from proxy_core.errors import UpstreamError
 
@@ -56,64 +53,6 @@ def iam_action(method: str, path: str) -> str:
     return "CreateInference"
 
 
-# AWS access key ids (long-term AKIA..., temporary ASIA...), whosever they are.
-_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "[redacted]")
-    return _KEY_ID.sub("[redacted]", text)
-
-
-# The operator's identifiers: ARNs (IAM principals, roles, workspaces), 12-digit AWS
-# account ids, workspace ids. An ARN ends before trailing sentence punctuation.
-_ARN = re.compile(r"\barn:aws[a-z-]*:[\w:/+=,.@*-]*[\w/+=@*-]")
-_WORKSPACE_ID = re.compile(r"\bwrkspc_[A-Za-z0-9]+")
-_ACCOUNT_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
-
-
-def redact_identifiers(text: str) -> str:
-    """``text`` with AWS account ids, ARNs and workspace ids replaced by placeholders."""
-    text = _ARN.sub("<arn>", text)
-    text = _WORKSPACE_ID.sub("<workspace-id>", text)
-    return _ACCOUNT_ID.sub("<account-id>", text)
-
-
-def _redact_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact_identifiers(value)
-    if isinstance(value, dict):
-        return {redact_identifiers(str(k)): _redact_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_json(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool) and _ACCOUNT_ID.fullmatch(str(value)):
-        return "<account-id>"
-    return value
-
-
-def _redact_body(body: bytes) -> bytes:
-    """A raw error body for native clients, identifiers redacted and JSON kept valid."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return redact_identifiers(body.decode("utf-8", "replace")).encode()
-    return orjson.dumps(_redact_json(data))
-
-
-def _aws_message(body: bytes) -> str | None:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    for key in ("message", "Message"):
-        if isinstance(data.get(key), str):
-            return str(data[key])
-    return None
-
-
 def platform_error(
     status: int,
     body: bytes,
@@ -126,13 +65,13 @@ def platform_error(
     request: tuple[str, str] | None,
     secrets: list[str],
 ) -> UpstreamError:
-    if secrets or _KEY_ID.search(body.decode("utf-8", "replace")):
+    if secrets or KEY_ID.search(body.decode("utf-8", "replace")):
         body = scrub(body.decode("utf-8", "replace"), secrets).encode()
-    detail = scrub(_aws_message(body) or "", secrets)  # for the operator's log: identifiers kept
-    redacted = _redact_body(body)
+    detail = scrub(aws_message(body) or "", secrets)  # for the operator's log: identifiers kept
+    redacted = redact_body(body)
     base = error_from_body(status, redacted, {k: v for k, v in headers.items() if k == "retry-after"})
     aws_type = headers.get("x-amzn-errortype", "").split(":", 1)[0]
-    text = redact_identifiers(scrub(_aws_message(redacted) or base.message, secrets))
+    text = redact_identifiers(scrub(aws_message(redacted) or base.message, secrets))
     low = text.lower()
     method, path = request or ("POST", "/v1/messages")
 

@@ -12,16 +12,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import httpx
-from botocore.credentials import ReadOnlyCredentials
 from proxy_core_anthropic import AnthropicProvider
+from proxy_core_aws import CredentialSource, credential_source
+from proxy_core_aws.sts import runtime_secrets
 
 from proxy_core import Attempt, RequestContext, UpstreamRequest
 from proxy_core.errors import InvalidRequestError, UpstreamError
 
-from .auth import LAST_REQUEST, CredentialSource, PlatformAuth
-from .config import AccessKeyAuth, ApiKeyAuth, AssumeRoleAuth, AwsClaudePlatformConfig
+from .auth import LAST_REQUEST, PlatformAuth
+from .config import ApiKeyAuth, AwsClaudePlatformConfig
 from .errors import platform_error
-from .sts import AssumedRoleCredentials, StaticCredentials
 
 BEDROCK_PREFIX = "anthropic."
 
@@ -48,19 +48,7 @@ class AwsClaudePlatformProvider(AnthropicProvider):
         if not settings.base_url:
             self.base_url = self.default_base_url.format(region=settings.region)
         self._secrets = settings.secrets()
-        self.credentials: CredentialSource | None = self._credential_source(settings)
-
-    def _credential_source(self, settings: AwsClaudePlatformConfig) -> CredentialSource | None:
-        auth = settings.auth
-        if isinstance(auth, AccessKeyAuth):
-            token = auth.session_token.get_secret_value() if auth.session_token else None
-            creds = ReadOnlyCredentials(
-                auth.access_key_id.get_secret_value(), auth.secret_access_key.get_secret_value(), token
-            )
-            return StaticCredentials(creds)
-        if isinstance(auth, AssumeRoleAuth):
-            return AssumedRoleCredentials(self.name, settings.region, auth)
-        return None
+        self.credentials: CredentialSource | None = credential_source(name, settings.region, settings.auth)
 
     @property
     def api_key(self) -> str:
@@ -90,7 +78,5 @@ class AwsClaudePlatformProvider(AnthropicProvider):
             region=s.region,
             api_key_auth=isinstance(s.auth, ApiKeyAuth),
             request=LAST_REQUEST.get(),
-            secrets=self._secrets + self.credentials.secrets()
-            if isinstance(self.credentials, AssumedRoleCredentials)
-            else self._secrets,
+            secrets=self._secrets + runtime_secrets(self.credentials),
         )

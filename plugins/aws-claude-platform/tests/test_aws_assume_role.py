@@ -10,7 +10,7 @@ from typing import Any
 import openai
 import pytest
 from aws_fakes import MODEL, ROLE_ARN, STS_DENIED, FakePlatform, FakeSTS
-from proxy_core_aws_claude_platform.sts import AssumedRoleCredentials
+from proxy_core_aws.sts import AssumedRoleCredentials
 
 from proxy_core.testing import GATEWAY_KEY, Reply, RunningGateway
 

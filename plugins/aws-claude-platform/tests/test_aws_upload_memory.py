@@ -12,7 +12,7 @@ import httpx
 import openai
 from aws_fakes import FakePlatform, FakeSTS, platform_config, verify_sigv4
 from botocore.credentials import ReadOnlyCredentials
-from proxy_core_aws_claude_platform.signing import sign
+from proxy_core_aws.signing import sign
 
 from proxy_core.testing import GATEWAY_KEY, RecordedRequest, Reply
 from proxy_core.testing.subprocess_gateway import served

@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
@@ -25,16 +25,36 @@ from botocore.session import Session
 
 from proxy_core.errors import UpstreamConnectionError, UpstreamError
 
-from .errors import redact_identifiers, scrub
+from .config import AccessKeyAuth, AssumeRoleAuth, AuthConfig
+from .redact import redact_identifiers, scrub
 from .signing import sign
 
-if TYPE_CHECKING:
-    from .config import AssumeRoleAuth
-
-log = structlog.get_logger("proxy_core.aws_claude_platform")
+log = structlog.get_logger("proxy_core.aws")
 
 _NS = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
 STS_TIMEOUT = httpx.Timeout(10.0)
+
+
+class CredentialSource(Protocol):
+    async def get(self) -> ReadOnlyCredentials: ...
+
+
+def credential_source(account: str, region: str, auth: AuthConfig) -> CredentialSource | None:
+    """Where an account's SigV4 credentials come from; None for API-key auth (bearer)."""
+    if isinstance(auth, AccessKeyAuth):
+        token = auth.session_token.get_secret_value() if auth.session_token else None
+        creds = ReadOnlyCredentials(
+            auth.access_key_id.get_secret_value(), auth.secret_access_key.get_secret_value(), token
+        )
+        return StaticCredentials(creds)
+    if isinstance(auth, AssumeRoleAuth):
+        return AssumedRoleCredentials(account, region, auth)
+    return None
+
+
+def runtime_secrets(source: CredentialSource | None) -> list[str]:
+    """The credentials a source obtained at run time (assumed roles), for scrubbing."""
+    return source.secrets() if isinstance(source, AssumedRoleCredentials) else []
 
 
 class StaticCredentials:
