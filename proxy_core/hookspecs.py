@@ -15,7 +15,8 @@ Rules shared by all hooks:
 * Per-request hooks (``authenticate``, ``resolve_model``, ``authorize``,
   ``select_targets``) run once per client request; per-attempt hooks
   (``prepare_request``, ``prepare_upstream_request``, ``transform_response``,
-  ``stream_transformer``, ``retry_delay``, ``should_fallback``, ``on_attempt_end``)
+  ``stream_transformer``, ``retry_delay``, ``should_fallback``, ``on_attempt_end``,
+  ``operation_bridge``)
   run once for every upstream attempt, so a fallback re-runs them
   for the next target. ``on_request_end`` runs exactly once per request.
 * Translation to and from a provider's wire format is not a hook: it is the job of the
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .context import Attempt, Principal, RequestContext, Route, Target, UpstreamRequest
     from .errors import ProxyError
     from .gateway import Gateway
+    from .operations import OperationBridge
 
 hookspec = pluggy.HookspecMarker("proxy_core")
 hookimpl = pluggy.HookimplMarker("proxy_core")
@@ -138,6 +140,21 @@ def prepare_request(ctx: RequestContext, attempt: Attempt) -> Any:
     strip or translate what the target cannot take, and say so in
     ``attempt.response_headers`` (sent to the client if this attempt serves the
     request). All implementations run; may be async.
+    """
+
+
+@hookspec(firstresult=True)
+def operation_bridge(ctx: RequestContext, attempt: Attempt) -> OperationBridge | None:
+    """A way to serve ``ctx.operation`` on a target whose provider does not speak it.
+
+    Runs per attempt, only when ``attempt.target.provider.supports(ctx.operation.name)``
+    is false, before ``prepare_request``. Return an
+    :class:`proxy_core.operations.OperationBridge` (e.g. Anthropic's Messages API served
+    through the target's chat), or None; when nobody bridges, the client gets a 400
+    saying the account does not support that API. With a bridge, ``prepare_request``,
+    ``prepare_upstream_request``, ``transform_response`` and ``stream_transformer`` get a
+    view of ``ctx`` whose ``operation`` is the bridged one and ``attempt.body`` in that
+    operation's shape. Stops at first non-None result; must be synchronous.
     """
 
 

@@ -8,7 +8,7 @@ and Anthropic events (an :class:`SSEEvent` relayed as it came, or a dict) for
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -16,7 +16,8 @@ from .errors import InvalidRequestError, ProxyError
 from .sse import SSEEvent, encode_event
 
 if TYPE_CHECKING:
-    from .context import RequestContext
+    from .context import Attempt, RequestContext
+    from .provider import StreamTranslator
 
 _MAX_MODEL_NAME = 256
 
@@ -216,3 +217,43 @@ class CountTokensOperation(MessagesOperation):
 CHAT = ChatOperation()
 MESSAGES = MessagesOperation()
 COUNT_TOKENS = CountTokensOperation()
+
+
+# --- bridges: a client operation served through another one ------------------------------
+
+
+class StreamConverter(Protocol):
+    """Turns one attempt's stream items of the bridged operation (e.g. chat chunks) into
+    the client's operation's items (e.g. Messages events). ``feed`` runs on every item
+    after the ``stream_transformer`` functions; ``finish`` at the upstream's end of
+    stream, after the provider's translator finished (its ``usage`` is final then)."""
+
+    def feed(self, item: Any) -> list[Any]: ...
+
+    def finish(self) -> list[Any]: ...
+
+
+class OperationBridge(Protocol):
+    """Serves a client operation on a provider that does not speak it natively, through
+    an operation it does speak (returned by the ``operation_bridge`` hook).
+
+    Per attempt the pipeline calls ``convert_request`` (the client's body -> the body of
+    ``operation``), then runs ``prepare_request``, the provider and the per-attempt hooks
+    with a view of the context whose ``operation`` is ``operation`` (so they work as for
+    a client of that operation), and converts the answer back with
+    ``convert_response`` or the ``stream_converter``. Errors keep the client's shape.
+    ``operation`` None: the bridge answers by itself (``answer_locally``, e.g. a
+    documented estimate), without an upstream call.
+    """
+
+    operation: Operation | None
+
+    def convert_request(self, ctx: RequestContext, attempt: Attempt) -> dict[str, Any]: ...
+
+    def convert_response(self, ctx: RequestContext, attempt: Attempt, response: dict[str, Any]) -> dict[str, Any]: ...
+
+    def stream_converter(
+        self, ctx: RequestContext, attempt: Attempt, translator: StreamTranslator
+    ) -> StreamConverter: ...
+
+    def answer_locally(self, ctx: RequestContext, attempt: Attempt) -> dict[str, Any]: ...

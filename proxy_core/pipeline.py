@@ -8,6 +8,7 @@ error before that point is still a fallback point; after it, never.
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from .errors import (
 from .sse import SSEError, SSEParser
 
 if TYPE_CHECKING:
+    from .operations import OperationBridge, StreamConverter
     from .provider import Provider, StreamTranslator
 
 log = structlog.get_logger("proxy_core.pipeline")
@@ -146,30 +148,55 @@ async def run_attempt(ctx: RequestContext, attempt: Attempt) -> JSONResult | Str
     hooks = ctx.gateway.hooks
     provider = attempt.target.provider
     provider.check_available()
+    bridge = None
+    view = ctx  # what the provider and the per-attempt hooks see: ctx, or its bridged view
     if not provider.supports(ctx.operation.name):
-        raise InvalidRequestError(
-            f"provider account '{attempt.target.account}' (type {provider.type_name}) "
-            f"does not support the {ctx.operation.name} API"
-        )
-    await hooks.prepare_request(ctx, attempt)
-    request = provider.build_request(ctx, attempt)
-    await hooks.prepare_upstream_request(ctx, attempt, request)
+        bridge = hooks.operation_bridge(ctx, attempt)
+        if bridge is None or (bridge.operation is not None and not provider.supports(bridge.operation.name)):
+            raise InvalidRequestError(
+                f"provider account '{attempt.target.account}' (type {provider.type_name}) "
+                f"does not support the {ctx.operation.name} API"
+            )
+        if bridge.operation is None:  # answered by the bridge itself (an estimate), no upstream call
+            return _local_answer(ctx, attempt, bridge.answer_locally(ctx, attempt))
+        attempt.body = bridge.convert_request(ctx, attempt)
+        view = copy.copy(ctx)
+        view.operation = bridge.operation
+    await hooks.prepare_request(view, attempt)
+    request = provider.build_request(view, attempt)
+    await hooks.prepare_upstream_request(view, attempt, request)
     attempt.upstream_request = request
     limits = attempt.timeouts
     first_token = limits.first_token if limits is not None and ctx.stream else None
     if first_token is None:
-        return await _exchange(ctx, attempt, request)
+        return await _exchange(ctx, view, attempt, request, bridge)
     try:
         async with asyncio.timeout(first_token):
-            return await _exchange(ctx, attempt, request)
+            return await _exchange(ctx, view, attempt, request, bridge)
     except TimeoutError:
         raise GatewayTimeoutError(
             f"provider account '{attempt.target.account}' sent no first token within {first_token:g}s"
         ) from None
 
 
-async def _exchange(ctx: RequestContext, attempt: Attempt, request: UpstreamRequest) -> JSONResult | StreamResult:
-    """Send, then read a whole answer or hold a stream until its first substantive item."""
+def _local_answer(ctx: RequestContext, attempt: Attempt, answer: dict[str, Any]) -> JSONResult:
+    attempt.status = 200
+    attempt.ended = time.monotonic()
+    ctx.gateway.hooks.on_attempt_end(ctx, attempt)
+    return JSONResult(ctx.operation.render(ctx, answer))
+
+
+async def _exchange(
+    ctx: RequestContext,
+    view: RequestContext,
+    attempt: Attempt,
+    request: UpstreamRequest,
+    bridge: OperationBridge | None = None,
+) -> JSONResult | StreamResult:
+    """Send, then read a whole answer or hold a stream until its first substantive item.
+
+    ``view`` is the context the provider and the per-attempt hooks see (``ctx`` itself
+    unless a bridge serves the client's operation through another one)."""
     hooks = ctx.gateway.hooks
     provider = attempt.target.provider
     client = ctx.gateway.clients[attempt.target.account]
@@ -192,16 +219,18 @@ async def _exchange(ctx: RequestContext, attempt: Attempt, request: UpstreamRequ
             data = orjson.loads(raw)
         except orjson.JSONDecodeError:
             raise UpstreamError("the upstream returned a body that is not JSON", status=502) from None
-        result = provider.parse_response(ctx, attempt, data)
-        hooks.transform_response(ctx, attempt, result)
-        ctx.usage = provider.usage_of(ctx, result)
+        result = provider.parse_response(view, attempt, data)
+        hooks.transform_response(view, attempt, result)
+        ctx.usage = provider.usage_of(view, result)
         ctx.usage_source = "upstream" if ctx.usage else None
+        if bridge is not None:
+            result = bridge.convert_response(ctx, attempt, result)
         attempt.ended = time.monotonic()
         hooks.on_attempt_end(ctx, attempt)
         return JSONResult(ctx.operation.render(ctx, result))
-    stream = UpstreamStream(
-        ctx, attempt, response, provider.stream_translator(ctx, attempt), hooks.stream_transformers(ctx, attempt)
-    )
+    translator = provider.stream_translator(view, attempt)
+    converter = bridge.stream_converter(ctx, attempt, translator) if bridge is not None else None
+    stream = UpstreamStream(ctx, attempt, response, translator, hooks.stream_transformers(view, attempt), converter)
     try:
         head = await stream.read_until_substantive()
     except BaseException:
@@ -333,7 +362,18 @@ async def read_capped(response: httpx.Response, limit: int) -> bytes:
 class UpstreamStream:
     """An upstream SSE response read as lists of canonical items, one list per read."""
 
-    __slots__ = ("_chunks", "_done", "_parser", "_pending", "attempt", "ctx", "response", "transforms", "translator")
+    __slots__ = (
+        "_chunks",
+        "_done",
+        "_parser",
+        "_pending",
+        "attempt",
+        "converter",
+        "ctx",
+        "response",
+        "transforms",
+        "translator",
+    )
 
     def __init__(
         self,
@@ -342,11 +382,17 @@ class UpstreamStream:
         response: httpx.Response,
         translator: StreamTranslator,
         transforms: list[Callable[[Any], list[Any]]],
+        converter: StreamConverter | None = None,
     ) -> None:
         self.ctx = ctx
         self.attempt = attempt
         self.response = response
         self.translator = translator
+        # A bridge's converter runs after the transforms: they work on the provider's
+        # operation's items, the client gets its own operation's.
+        self.converter = converter
+        if converter is not None:
+            transforms = [*transforms, converter.feed]
         self.transforms = transforms
         self._chunks: AsyncIterator[bytes] = response.aiter_bytes()
         self._parser = SSEParser()
@@ -372,7 +418,8 @@ class UpstreamStream:
                 raise UpstreamError("the upstream stream ended in the middle of an event", status=502) from None
             tail += self.translator.finish()
             self.ctx.usage = self.translator.usage
-            return self._transform(tail) if self.transforms else tail
+            tail = self._transform(tail) if self.transforms else tail
+            return tail + self.converter.finish() if self.converter is not None else tail
         except httpx.TransportError as e:
             if _is_timeout(e):
                 raise GatewayTimeoutError("the upstream stream stalled") from None

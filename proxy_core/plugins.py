@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .context import Attempt, Principal, RequestContext, Route, Target, UpstreamRequest
     from .errors import ProxyError
     from .gateway import Gateway
+    from .operations import OperationBridge
 
 log = structlog.get_logger("proxy_core.plugins")
 
@@ -133,6 +134,12 @@ class Hooks:
         if self.has["prepare_request"]:
             for result in self._h.prepare_request(ctx=ctx, attempt=attempt):
                 await await_me_maybe(result)
+
+    def operation_bridge(self, ctx: RequestContext, attempt: Attempt) -> OperationBridge | None:
+        if not self.has["operation_bridge"]:
+            return None
+        bridge: OperationBridge | None = self._h.operation_bridge(ctx=ctx, attempt=attempt)
+        return bridge
 
     async def prepare_upstream_request(self, ctx: RequestContext, attempt: Attempt, request: UpstreamRequest) -> None:
         if self.has["prepare_upstream_request"]:

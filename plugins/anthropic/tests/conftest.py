@@ -21,6 +21,8 @@ def anthropic_config(anthropic_url: str, openai_url: str) -> dict[str, Any]:
         **config["providers"]["anthropic-main"],
         "models": {"claude-3-5": {}, "claude-sonnet-4-5-20250929": {}},
     }
+    # The Messages bridge's tests: a reasoning model beside the default ones.
+    config["providers"]["openai-main"]["models"]["o4-mini"] = {}
     # These tests are about the translators: the retry/health policy of the `fallback`
     # plugin (when installed) is not theirs to depend on; the core's default fallback
     # (next target on 429/5xx/529) stays.
