@@ -1,0 +1,50 @@
+"""The gemini plugin's tests: one gateway for the session in front of a fake Gemini API
+(:class:`proxy_core.testing.fake_gemini.FakeGemini`, which rejects what the real API
+rejects) and the kit's fake Anthropic (for fallback routes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import openai
+import pytest
+from gemini_helpers import gemini_config
+
+from proxy_core.gateway import Gateway
+from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway
+from proxy_core.testing.fake_gemini import FakeGemini
+
+
+@pytest.fixture(scope="session")
+def _gemini_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakeGemini]:
+    fake = FakeGemini()
+    proxy_core_loop.run(fake.start())
+    yield fake
+    proxy_core_loop.run(fake.stop())
+
+
+@pytest.fixture
+def gemini(_gemini_server: FakeGemini) -> FakeGemini:
+    _gemini_server.reset()
+    return _gemini_server
+
+
+@pytest.fixture(scope="session")
+def _gemini_gateway(
+    proxy_core_loop: BackgroundLoop, _gemini_server: FakeGemini, _fake_anthropic_server: FakeUpstream
+) -> Iterator[RunningGateway]:
+    gw = RunningGateway(Gateway(gemini_config(_gemini_server.url, _fake_anthropic_server.url)), proxy_core_loop)
+    gw.start()
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture
+def gateway(_gemini_gateway: RunningGateway, gemini: FakeGemini, fake_anthropic: FakeUpstream) -> RunningGateway:
+    return _gemini_gateway
+
+
+@pytest.fixture
+def oai(gateway: RunningGateway) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=gateway.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
+        yield client
