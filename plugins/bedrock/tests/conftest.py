@@ -1,0 +1,81 @@
+"""One gateway for the session on the kit's fake Bedrock (every signature verified), a
+fake STS for the assumed role and the kit's fake Anthropic for fallback routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import openai
+import pytest
+from bedrock_fakes import FakeSTS, bedrock_config
+
+from proxy_core.gateway import Gateway
+from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway
+from proxy_core.testing.fake_bedrock import FakeBedrock
+
+
+@pytest.fixture(scope="session")
+def _bedrock_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakeBedrock]:
+    fake = FakeBedrock()
+    proxy_core_loop.run(fake.start())
+    yield fake
+    proxy_core_loop.run(fake.stop())
+
+
+@pytest.fixture(scope="session")
+def _sts_server(proxy_core_loop: BackgroundLoop, _bedrock_server: FakeBedrock) -> Iterator[FakeSTS]:
+    fake = FakeSTS(_bedrock_server)
+    proxy_core_loop.run(fake.start())
+    yield fake
+    proxy_core_loop.run(fake.stop())
+
+
+@pytest.fixture
+def bedrock(_bedrock_server: FakeBedrock) -> FakeBedrock:
+    _bedrock_server.reset()
+    return _bedrock_server
+
+
+@pytest.fixture
+def sts(_sts_server: FakeSTS) -> FakeSTS:
+    _sts_server.reset()
+    return _sts_server
+
+
+@pytest.fixture
+def gateway_config(bedrock: FakeBedrock, sts: FakeSTS, fake_anthropic: FakeUpstream) -> dict[str, Any]:
+    return bedrock_config(bedrock.url, sts.url, fake_anthropic.url)
+
+
+@pytest.fixture(scope="session")
+def _bedrock_gateway(
+    proxy_core_loop: BackgroundLoop,
+    _bedrock_server: FakeBedrock,
+    _sts_server: FakeSTS,
+    _fake_anthropic_server: FakeUpstream,
+) -> Iterator[RunningGateway]:
+    config = bedrock_config(_bedrock_server.url, _sts_server.url, _fake_anthropic_server.url)
+    gw = RunningGateway(Gateway(config), proxy_core_loop).start()
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture
+def gateway(
+    _bedrock_gateway: RunningGateway, bedrock: FakeBedrock, sts: FakeSTS, fake_anthropic: FakeUpstream
+) -> RunningGateway:
+    return _bedrock_gateway
+
+
+@pytest.fixture
+def oai(gateway: RunningGateway) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=gateway.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def ant(gateway: RunningGateway) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
+        yield client
