@@ -3,11 +3,14 @@
 The upstream always streams usage (``stream_options.include_usage``) so the gateway can
 account for it; when the client did not ask for usage, the usage-only chunk and the
 ``usage`` fields are removed before the client sees them.
+
+Subclasses for other OpenAI-wire upstreams (:mod:`.compatible`, Azure OpenAI) override
+the small seams: ``auth_headers``, ``chat_path`` and ``stream_usage_option``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import orjson
@@ -22,19 +25,30 @@ class OpenAIProvider(Provider):
     default_base_url = "https://api.openai.com/v1"
     operations = frozenset({"chat"})
     capabilities = frozenset({"reasoning_effort", "response_format", "prompt_cache_key"})
+    # Does the upstream take `stream_options: {include_usage: true}`? Those that do not
+    # (Mistral) send usage in their last chunk anyway.
+    stream_usage_option: ClassVar[bool] = True
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"authorization": "Bearer " + self.api_key}
+
+    def chat_path(self, attempt: Attempt) -> str:
+        """The chat endpoint, relative to the account's base URL."""
+        return "chat/completions"
 
     def build_request(self, ctx: RequestContext, attempt: Attempt) -> UpstreamRequest:
         body = attempt.body
         body["model"] = attempt.target.model
         if ctx.stream:
-            options = body.get("stream_options")
+            options = body.pop("stream_options", None)
             options = options if isinstance(options, dict) else {}
             attempt.notes["openai.client_wants_usage"] = options.get("include_usage") is True
-            body["stream_options"] = {**options, "include_usage": True}
-        headers = {"authorization": "Bearer " + self.api_key, **self.settings.headers}
+            if self.stream_usage_option:
+                body["stream_options"] = {**options, "include_usage": True}
+        headers = {**self.auth_headers(), **self.settings.headers}
         if ctx.stream:
             headers["accept"] = "text/event-stream"
-        return UpstreamRequest("POST", "chat/completions", headers, json=body, stream=ctx.stream)
+        return UpstreamRequest("POST", self.chat_path(attempt), headers, json=body, stream=ctx.stream)
 
     def parse_response(self, ctx: RequestContext, attempt: Attempt, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list):

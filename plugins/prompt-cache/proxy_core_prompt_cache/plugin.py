@@ -4,7 +4,8 @@
   ``cache_control`` as the client sent it; their adapters put it on the wire (a Bedrock
   provider translates it into ``cachePoint`` through the same capability).
 * Other providers (automatic caching: OpenAI, Gemini, Groq, xAI...) never see it.
-* ``prompt_cache_key`` reaches providers declaring ``prompt_cache_key`` only.
+* ``prompt_cache_key`` reaches providers declaring ``prompt_cache_key`` only, unless the
+  model's info says otherwise (``prompt_cache_key: true`` / ``false``).
 * A marked prefix surely shorter than the model's ``min_cache_tokens`` (model table)
   gets a warning header; never an error.
 """
@@ -43,7 +44,10 @@ def prepare_request(ctx: RequestContext, attempt: Attempt) -> None:
                     f"prefix too short: at most {bound} tokens up to the last cache_control, "
                     f"below the {minimum}-token minimum of {target.model}; nothing will be cached"
                 )
-    if "prompt_cache_key" not in capabilities and body.pop("prompt_cache_key", None) is not None:
+    # The model's info (table or config) wins over the provider's default: Azure deployments
+    # and compatible servers take the key for some models only.
+    takes_key = target.info.get("prompt_cache_key", "prompt_cache_key" in capabilities) is True
+    if not takes_key and body.pop("prompt_cache_key", None) is not None:
         stripped.append("prompt_cache_key")
     if stripped:
         attempt.response_headers[STRIPPED_HEADER] = ",".join(stripped)

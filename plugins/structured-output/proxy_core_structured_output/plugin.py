@@ -1,6 +1,8 @@
 """The ``structured-output`` feature plugin: ``response_format`` for every target.
 
 * Providers declaring ``response_format`` (OpenAI-wire): passed through natively.
+* Providers declaring ``json_object`` / ``json_schema`` (OpenAI-compatible, Azure): JSON
+  mode natively; a schema natively where the model's info says ``native_structured_output``.
 * Providers declaring ``output_config`` (Anthropic-wire) whose model's info says
   ``native_structured_output``: ``output_config.format = {type: json_schema, schema}``.
 * Everything else: one forced tool whose input schema is the schema (:mod:`.convert`).
@@ -80,7 +82,7 @@ def _apply(attempt: Attempt, response_format: dict[str, Any]) -> None:
     name, schema = _spec(response_format)
     target = attempt.target
     capabilities = target.provider.capabilities
-    if "response_format" in capabilities:
+    if "response_format" in capabilities or _native_by_model(capabilities, schema, target.info):
         attempt.response_headers[MODE_HEADER] = "passthrough"
         return
     del body["response_format"]
@@ -101,6 +103,15 @@ def _apply(attempt: Attempt, response_format: dict[str, Any]) -> None:
     add_output_tool(body, name, schema, isinstance(thinking, dict) and thinking.get("type") in _THINKING_ON)
     attempt.response_headers[MODE_HEADER] = "tool"
     attempt.notes[_TOOL] = name
+
+
+def _native_by_model(capabilities: frozenset[str], schema: dict[str, Any] | None, info: dict[str, Any]) -> bool:
+    """OpenAI-wire providers whose support varies (the compatible family, Azure): JSON mode
+    where they declare ``json_object``; a schema where they declare ``json_schema`` and
+    the model's info says ``native_structured_output``."""
+    if schema is None:
+        return "json_object" in capabilities
+    return "json_schema" in capabilities and info.get("native_structured_output") is True
 
 
 @hookimpl
