@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 # Parts of a model id that do not change its capabilities: a provider prefix
-# ("anthropic.", "us.anthropic."), a version suffix ("-v1:0", "-v1"), a date
+# ("anthropic.", "us.anthropic.", "global.anthropic."), a version suffix ("-v1:0", "-v1"), a date
 # ("-20250514", "-2024-08-06") and "-latest".
-_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?anthropic\.")
+_PREFIX = re.compile(r"^(?:(?:[a-z]{2,4}|global|us-gov)\.)?anthropic\.")
 _SUFFIX = re.compile(r"(?:-v\d+(?::\d+)?)?$")
 _DATE = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2}|latest)$")
 

@@ -10,14 +10,16 @@ Two operations:
   bedrock-2023-05-31``, no ``model`` or ``stream``), answered with Anthropic's own
   message and events.
 
-Capabilities: ``cache_control`` (marks become cache points), ``thinking`` (the
-reasoning plugin's budgets; Claude only, other families drop them), ``tools``,
-``vision``, ``pdf``. Structured output goes through the structured-output plugin's
-forced tool.
+Capabilities (read by feature plugins through :meth:`for_model`): Claude models declare
+``cache_control`` (marks become cache points), ``thinking`` (the reasoning plugin's
+budgets, with the Anthropic route's ratios), ``tools``, ``vision``, ``pdf``; other
+families the same without ``thinking``, so ``reasoning_effort`` is removed and reported
+for them. Structured output goes through the structured-output plugin's forced tool.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -70,6 +72,17 @@ class BedrockProvider(Provider):
         if not settings.base_url:
             self.base_url = self.default_base_url.format(region=settings.region)
         self.credentials: CredentialSource | None = credential_source(name, settings.region, settings.auth)
+        self._other: BedrockProvider | None = None
+
+    def for_model(self, model: str) -> Provider:
+        """This account for Claude models; for other families, a view of it (same name,
+        settings, credentials and pooled client) that declares no ``thinking``."""
+        if family(model, self.model_info(model)) == ANTHROPIC:
+            return self
+        if self._other is None:
+            self._other = copy.copy(self)
+            self._other.__class__ = OtherFamilies
+        return self._other
 
     @property
     def api_key(self) -> str:
@@ -148,3 +161,9 @@ class BedrockProvider(Provider):
             api_key_auth=isinstance(self.settings.auth, ApiKeyAuth),
             secrets=self.secrets(),
         )
+
+
+class OtherFamilies(BedrockProvider):
+    """A Bedrock account serving a model that is not Claude (Nova, Llama, Mistral...)."""
+
+    capabilities = frozenset({"cache_control", "tools", "vision", "pdf"})
