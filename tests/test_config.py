@@ -26,8 +26,11 @@ def test_interpolation() -> None:
 def test_the_shipped_config_is_valid() -> None:
     cfg = load(Path(__file__).parent.parent / "conf" / "gateway.yaml", env={})
     assert cfg.server.port == 8080
-    assert "openai-main" in cfg.providers
-    assert cfg.missing_env == {"providers.openai-main.api_key": "OPENAI_API_KEY"}
+    assert "openai-main" in cfg.providers and cfg.providers["anthropic-main"]["type"] == "anthropic"
+    assert cfg.missing_env == {
+        "providers.openai-main.api_key": "OPENAI_API_KEY",
+        "providers.anthropic-main.api_key": "ANTHROPIC_API_KEY",
+    }
 
 
 @pytest.mark.parametrize(
