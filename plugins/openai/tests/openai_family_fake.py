@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from proxy_core.testing import FakeUpstream, RecordedRequest, Reply
+from proxy_core.testing import GATEWAY_KEY, FakeUpstream, RecordedRequest, Reply
 from proxy_core.testing.fake_answers import OPENAI_TEXT, openai_chunks
 
 REASONING_MODEL_PARAMS = frozenset({"presence_penalty", "frequency_penalty", "stop"})
@@ -152,3 +152,51 @@ def mistral_chunks(model: str, text: str) -> list[Any]:
     chunks = openai_chunks(model, text)
     chunks[-2]["usage"] = {"prompt_tokens": 12, "completion_tokens": 8, "total_tokens": 20}
     return chunks
+
+
+# provider type -> the model its parametrized tests use
+MODELS = {
+    "groq": "llama-3.3-70b-versatile",
+    "xai": "grok-3-mini",
+    "mistral": "mistral-large-latest",
+    "deepseek": "deepseek-chat",
+    "openrouter": "anthropic/claude-sonnet-4.5",
+    "together": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "fireworks": "accounts/fireworks/models/llama-v3p3-70b-instruct",
+    "vllm": "Qwen/Qwen3-8B",
+    "ollama": "llama3.2",
+}
+EXTRA_MODELS = {
+    "groq": {"openai/gpt-oss-120b": {}},
+    "xai": {"grok-4": {}},
+    "deepseek": {"deepseek-reasoner": {}},
+}
+
+
+def family_config(family_url: str, anthropic_url: str) -> dict[str, Any]:
+    providers: dict[str, Any] = {}
+    for name, model in MODELS.items():
+        account: dict[str, Any] = {
+            "type": name,
+            "base_url": f"{family_url}/{name}" + ("" if name == "deepseek" else "/v1"),
+            "models": {model: {}, **EXTRA_MODELS.get(name, {})},
+        }
+        if RULES[name].key is not None:
+            account["api_key"] = RULES[name].key
+        providers[f"{name}-main"] = account
+    providers["anthropic-main"] = {
+        "type": "anthropic",
+        "api_key": "sk-ant-upstream-secret",
+        "base_url": anthropic_url,
+        "models": {"claude-sonnet-4-5": {}},
+    }
+    return {
+        "auth": {"keys": [{"name": "test", "key": GATEWAY_KEY, "user": "tester"}]},
+        "providers": providers,
+        # one try per target (the tests script one error), no target benched by passive health
+        "plugins": {"fallback": {"retry": {"attempts": 1}, "health": {"failures": 1000}}},
+        "routes": {
+            "family-fallback": {"targets": ["groq-main/llama-3.3-70b-versatile", "xai-main/grok-4"]},
+            "claude-then-groq": {"targets": ["anthropic-main/claude-sonnet-4-5", "groq-main/openai/gpt-oss-120b"]},
+        },
+    }

@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from conftest import MODELS
-from openai_family_fake import RULES, FamilyFake
+from openai_family_fake import MODELS, RULES, FamilyFake
 
 from proxy_core.testing import FakeUpstream, Reply
 from proxy_core.testing.fake_answers import OPENAI_TEXT, openai_chunks, openai_completion
