@@ -1,0 +1,1 @@
+"""proxy-core web console: the app at /ui and the read-only account view it uses."""
