@@ -1,0 +1,74 @@
+"""Anthropic's Messages API on a Bedrock Claude model, with the official anthropic SDK:
+InvokeModel / InvokeModelWithResponseStream out, Anthropic's message and events back."""
+
+from __future__ import annotations
+
+import anthropic
+import pytest
+from bedrock_fakes import CLAUDE, CLAUDE_US, NOVA
+
+from proxy_core.testing.fake_answers import anthropic_events
+from proxy_core.testing.fake_bedrock import TEXT, FakeBedrock, event_stream, exception_frame, invoke_stream_frames
+
+
+def test_create(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+    message = ant.messages.create(
+        model=f"bedrock/{CLAUDE}",
+        max_tokens=64,
+        system="Be brief.",
+        messages=[{"role": "user", "content": "hi"}],
+        extra_headers={"anthropic-beta": "context-1m-2025-08-07"},
+    )
+    assert message.content[0].text == TEXT  # type: ignore[union-attr]
+    assert message.usage.input_tokens > 0
+    assert bedrock.rejections == [] and bedrock.last.path == f"/model/{CLAUDE}/invoke"
+    assert bedrock.last.json() == {
+        "max_tokens": 64,
+        "system": "Be brief.",
+        "messages": [{"role": "user", "content": "hi"}],
+        "anthropic_version": "bedrock-2023-05-31",
+        "anthropic_beta": ["context-1m-2025-08-07"],
+    }
+
+
+def test_stream_and_final_message(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+    bedrock.queue(event_stream(invoke_stream_frames(anthropic_events("claude-sonnet-4-5", "streamed on bedrock"))))
+    with ant.messages.stream(
+        model=f"bedrock/{CLAUDE_US}", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+    ) as stream:
+        assert "".join(stream.text_stream) == "streamed on bedrock"
+        final = stream.get_final_message()
+    assert final.stop_reason == "end_turn" and final.usage.output_tokens > 0
+    assert bedrock.last.path == f"/model/{CLAUDE_US}/invoke-with-response-stream"
+    assert "stream" not in bedrock.last.json() and "model" not in bedrock.last.json()
+
+
+def test_in_stream_exception_after_content(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+    events = anthropic_events("claude-sonnet-4-5", "partial answer")
+    frames = [*invoke_stream_frames(events[:4]), exception_frame("throttlingException", "Too many tokens, slow down.")]
+    bedrock.queue(event_stream(frames))
+    with (
+        pytest.raises(anthropic.APIStatusError) as info,
+        ant.messages.stream(
+            model=f"bedrock/{CLAUDE}", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+        ) as stream,
+    ):
+        for _ in stream.text_stream:
+            pass
+    assert "Too many tokens" in str(info.value)
+
+
+def test_messages_on_other_family_is_a_400(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+    with pytest.raises(anthropic.BadRequestError) as info:
+        ant.messages.create(model=f"bedrock/{NOVA}", max_tokens=64, messages=[{"role": "user", "content": "hi"}])
+    assert "serves Claude models" in str(info.value) and bedrock.requests == []
+
+
+def test_malformed_native_body_is_a_400(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+    with pytest.raises(anthropic.BadRequestError):
+        ant.messages.create(
+            model=f"bedrock/{CLAUDE}",
+            max_tokens=64,
+            messages=[{"role": "user", "content": [{"text": "no type"}]}],  # type: ignore[list-item]
+        )
+    assert bedrock.requests == []
