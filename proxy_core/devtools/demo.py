@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -222,6 +223,7 @@ def main() -> int:
         ]
     try:
         failures = run(examples)
+        _console(gateway.url)
     finally:
         oa.close()
         an.close()
@@ -232,6 +234,18 @@ def main() -> int:
         loop.close()
     print(f"\n{len(examples) - failures} of {len(examples)} examples answered")
     return 1 if failures else 0
+
+
+def _console(url: str) -> None:
+    """With the console plugin installed: its URL, and on a terminal, serve until Enter."""
+    if importlib.util.find_spec("proxy_core_console") is None:
+        return
+    print(f"\nconsole: {url}/ui/ (sign in with the key {GATEWAY_KEY})")
+    if sys.stdin.isatty():
+        try:
+            input("the gateway and the fakes keep serving: press Enter to stop ")
+        except (EOFError, KeyboardInterrupt):
+            pass
 
 
 def _anthropic_stream(client: anthropic.Anthropic) -> str:
