@@ -145,6 +145,8 @@ def _image_block(image: Any, where: str) -> Block:
         raise InvalidRequestError(f"{where}.image_url.url must be a non-empty string", param=where)
     if url.startswith("data:"):
         media_type, data = parse_data_uri(url, where)
+        if media_type == "application/pdf":  # a PDF sent as an image (seed 003): a document block
+            return {"type": "document", "source": {"type": "base64", "media_type": media_type, "data": data}}
         if media_type not in IMAGE_MEDIA_TYPES:
             raise InvalidRequestError(
                 f"{where}: image media type {media_type!r} is not supported "

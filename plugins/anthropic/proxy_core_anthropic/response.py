@@ -3,7 +3,8 @@
 stop_reason -> finish_reason (:data:`FINISH_REASONS`): ``end_turn``, ``stop_sequence``
 and ``pause_turn`` -> ``stop``; ``max_tokens`` and ``model_context_window_exceeded`` ->
 ``length``; ``tool_use`` -> ``tool_calls``; ``refusal`` -> ``content_filter``; anything
-unknown -> ``stop``.
+unknown -> ``stop``. On ``refusal`` the answer's text moves to ``message.refusal``
+(``content`` null), as OpenAI reports a refusal.
 
 Usage keeps OpenAI's meaning: ``prompt_tokens`` is the whole prompt (input + cache
 creation + cache read), ``prompt_tokens_details.cached_tokens`` its cache-read part;
@@ -30,6 +31,10 @@ FINISH_REASONS: dict[str, str] = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
+
+
+# message.refusal when Claude refused without a word of explanation.
+REFUSAL_TEXT = "The model declined to answer (stop_reason: refusal)."
 
 
 def finish_reason(stop_reason: str | None) -> str:
@@ -83,7 +88,11 @@ def message_to_chat(data: Any) -> dict[str, Any]:
             )
         elif kind == "redacted_thinking":
             thinking_blocks.append({"type": "redacted_thinking", "data": block["data"]})
-    message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None, "refusal": None}
+    text = "".join(texts) if texts else None
+    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+    stop_reason = data.get("stop_reason")
+    if stop_reason == "refusal":  # OpenAI's shape of a refusal: the text in message.refusal
+        message["content"], message["refusal"] = None, text or REFUSAL_TEXT
     if tool_calls:
         message["tool_calls"] = tool_calls
     if thinking_blocks:
@@ -94,9 +103,7 @@ def message_to_chat(data: Any) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": data.get("model"),
-        "choices": [
-            {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason(data.get("stop_reason"))}
-        ],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason(stop_reason)}],
     }
     usage = data.get("usage")
     if isinstance(usage, dict):

@@ -19,7 +19,7 @@ from proxy_core.errors import UpstreamError
 from proxy_core.sse import SSEEvent
 
 from .errors import error_from_event
-from .response import finish_reason, openai_usage
+from .response import REFUSAL_TEXT, finish_reason, openai_usage
 
 
 def _event_data(event: SSEEvent) -> dict[str, Any]:
@@ -59,7 +59,9 @@ class ChatStream:
     signature as ``delta.thinking_blocks`` when it stops; redacted thinking is passed
     on whole. ``finish_reason`` rides on the ``message_delta`` chunk; the usage chunk
     (``choices: []``) follows ``message_stop`` (or the end of a stream that stopped
-    without it) when the client asked for it.
+    without it) when the client asked for it. On ``stop_reason: refusal`` the
+    ``message_delta`` chunk also carries ``delta.refusal``: the text streamed so far (or
+    a fixed sentence when there was none), so OpenAI clients find it in ``refusal``.
     """
 
     __slots__ = (
@@ -70,6 +72,7 @@ class ChatStream:
         "_raw_usage",
         "_signatures",
         "_stopped",
+        "_texts",
         "_thinking",
         "_tools",
         "include_usage",
@@ -88,6 +91,7 @@ class ChatStream:
         self._args_seen: set[int] = set()
         self._done = False
         self._stopped = False  # message_delta gave a stop_reason: the answer is complete
+        self._texts: list[str] = []  # the answer's text, for message.refusal on a refusal
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {
@@ -124,6 +128,8 @@ class ChatStream:
             self.usage = openai_usage(self._raw_usage)
             stop_reason = _stop_reason(data)
             self._stopped = self._stopped or stop_reason is not None
+            if stop_reason == "refusal":  # the text streamed as content; OpenAI clients read refusal
+                return [self._chunk({"refusal": "".join(self._texts) or REFUSAL_TEXT}, finish_reason(stop_reason))]
             return [self._chunk({}, finish_reason(stop_reason))]
         if kind == "message_stop":
             return self._end()
@@ -134,7 +140,10 @@ class ChatStream:
     def _start(self, index: int, block: dict[str, Any]) -> list[Any]:
         kind = block.get("type")
         if kind == "text":
-            return [self._chunk({"content": block["text"]})] if block.get("text") else []
+            if not block.get("text"):
+                return []
+            self._texts.append(block["text"])
+            return [self._chunk({"content": block["text"]})]
         if kind == "tool_use":
             tool_index = self._tools[index] = len(self._tools)
             function: dict[str, Any] = {"name": block["name"], "arguments": ""}
@@ -154,6 +163,7 @@ class ChatStream:
     def _delta(self, index: int, delta: dict[str, Any]) -> list[Any]:
         kind = delta.get("type")
         if kind == "text_delta":
+            self._texts.append(delta["text"])
             return [self._chunk({"content": delta["text"]})]
         if kind == "input_json_delta":
             fragment = delta.get("partial_json")

@@ -34,6 +34,7 @@ class MessagesEvents:
         "_refused",
         "_started",
         "_stop_sequence",
+        "_texted",
         "_tools",
         "_usage",
         "model",
@@ -53,6 +54,7 @@ class MessagesEvents:
         self._finish: str | None = None
         self._stop_sequence: str | None = None
         self._refused = False
+        self._texted = False  # content text was sent (a later refusal delta repeats it)
         self._usage: dict[str, Any] | None = None
 
     # --- the converter contract ----------------------------------------------------------
@@ -142,11 +144,13 @@ class MessagesEvents:
             self._reasoning(delta, out)
             text = delta.get("content")
             if isinstance(text, str) and text:
+                self._texted = True
                 self._text(text, out)
             refusal = delta.get("refusal")
             if isinstance(refusal, str) and refusal:
                 self._refused = True
-                self._text(refusal, out)
+                if not self._texted:  # else it repeats the text that streamed (a translated refusal)
+                    self._text(refusal, out)
             for call in delta.get("tool_calls") or ():
                 if isinstance(call, dict):
                     self._tool_call(call, out)
