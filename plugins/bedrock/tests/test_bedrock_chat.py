@@ -273,3 +273,16 @@ def test_stop_reasons(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
         bedrock.queue(Reply.json(converse_response(stop_reason=reason)))
         r = oai.chat.completions.create(model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": "hi"}])
         assert r.choices[0].finish_reason == finish
+
+
+def test_cost_of_bedrock_models(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+    usage = {"inputTokens": 1000, "outputTokens": 500, "cacheReadInputTokens": 2000}
+    for model, expected in (
+        (NOVA, 1000 * 0.8 + 500 * 3.2 + 2000 * 0.2),
+        (CLAUDE_GLOBAL, 1000 * 3 + 500 * 15 + 2000 * 0.3),
+    ):
+        bedrock.queue(Reply.json(converse_response(usage=usage)))
+        r = oai.chat.completions.with_raw_response.create(
+            model=f"bedrock/{model}", messages=[{"role": "user", "content": "hi"}]
+        )
+        assert float(r.headers["x-proxy-core-cost-usd"]) == pytest.approx(expected / 1e6)
