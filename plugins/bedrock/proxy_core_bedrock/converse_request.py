@@ -58,9 +58,9 @@ def chat_to_converse(body: dict[str, Any], model: str, info: dict[str, Any]) -> 
         tool_config = _tool_config(messages_body, out["messages"], vendor, dropped)
         if tool_config is not None:
             out["toolConfig"] = tool_config
-    user = (messages_body.get("metadata") or {}).get("user_id")
-    if isinstance(user, str) and user:
-        out["requestMetadata"] = {"user": user[:256]}
+    if "metadata" in messages_body:
+        # requestMetadata takes a restricted character set only: never risk a 400 on it.
+        dropped.append("user")
     return out, dropped
 
 

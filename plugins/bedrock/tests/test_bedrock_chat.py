@@ -47,7 +47,7 @@ def test_inference_profile_ids(oai: openai.OpenAI, bedrock: FakeBedrock, model: 
 
 
 def test_system_multi_turn_params(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
-    oai.chat.completions.create(
+    r = oai.chat.completions.with_raw_response.create(
         model=f"bedrock/{NOVA}",
         messages=[
             {"role": "system", "content": "Be brief."},
@@ -59,7 +59,10 @@ def test_system_multi_turn_params(oai: openai.OpenAI, bedrock: FakeBedrock) -> N
         temperature=0.2,
         top_p=0.9,
         stop=["END"],
+        user="alice",
+        seed=7,
     )
+    assert r.headers["x-proxy-core-dropped-params"] == "seed,user"
     body = sent(bedrock)
     assert body["system"] == [{"text": "Be brief."}]
     assert body["messages"] == [
