@@ -9,7 +9,7 @@ import openai
 import pytest
 from bedrock_fakes import CLAUDE, CLAUDE_GLOBAL, CLAUDE_US, LLAMA, NOVA
 
-from proxy_core.testing import Reply
+from proxy_core.testing import GATEWAY_KEY, Reply
 from proxy_core.testing.fake_bedrock import TEXT, FakeBedrock, converse_response
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -289,3 +289,23 @@ def test_cost_of_bedrock_models(oai: openai.OpenAI, bedrock: FakeBedrock) -> Non
             model=f"bedrock/{model}", messages=[{"role": "user", "content": "hi"}]
         )
         assert float(r.headers["x-proxy-core-cost-usd"]) == pytest.approx(expected / 1e6)
+
+
+def test_application_inference_profile_arn(
+    gateway_factory: Any, gateway_config: dict[str, Any], bedrock: FakeBedrock
+) -> None:
+    arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3"
+    gateway_config["providers"]["bedrock"]["models"][arn] = {"bedrock_family": "anthropic"}
+    gw = gateway_factory(gateway_config)
+    with openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0) as client:
+        client.chat.completions.create(
+            model=f"bedrock/{arn}",
+            messages=[{"role": "user", "content": "hi"}],
+            reasoning_effort="low",
+            max_tokens=4000,
+        )
+    assert (
+        bedrock.last.path
+        == "/model/arn:aws:bedrock:us-east-1:123456789012:application-inference-profile%2Fa1b2c3/converse"
+    )
+    assert sent(bedrock)["additionalModelRequestFields"]["thinking"]["budget_tokens"] == 1200

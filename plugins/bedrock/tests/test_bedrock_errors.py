@@ -10,7 +10,7 @@ import openai
 import pytest
 from bedrock_fakes import CLAUDE
 
-from proxy_core.testing import FakeUpstream, Reply
+from proxy_core.testing import GATEWAY_KEY, FakeUpstream, Reply
 from proxy_core.testing.fake_bedrock import (
     SECRET_KEY,
     TEXT,
@@ -117,3 +117,18 @@ def test_fallback_from_overloaded_anthropic_to_bedrock(
     ) as stream:
         assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == TEXT
     assert bedrock.last.path == f"/model/{CLAUDE}/converse-stream"
+
+
+def test_fallback_plugin_retries_then_moves_to_bedrock(
+    gateway_factory: Any, gateway_config: dict[str, Any], bedrock: FakeBedrock, fake_anthropic: FakeUpstream
+) -> None:
+    gateway_config["plugins"] = {"fallback": {"retry": {"attempts": 2, "backoff_ms": 1, "max_backoff_ms": 1}}}
+    gw = gateway_factory(gateway_config)
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    fake_anthropic.queue(Reply.json(overloaded, status=529), Reply.json(overloaded, status=529))
+    with openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0) as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model="claude-default", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert raw.parse().choices[0].message.content == TEXT and len(fake_anthropic.requests) == 2
+    assert raw.headers["x-proxy-core-target"] == f"bedrock/{CLAUDE}" and bedrock.rejections == []
