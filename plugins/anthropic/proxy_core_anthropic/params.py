@@ -4,7 +4,9 @@ Policy for OpenAI-only parameters (one rule, no exceptions but ``n``):
 
 * Parameters with an Anthropic meaning are translated: ``max_tokens`` /
   ``max_completion_tokens``, ``stop``, ``temperature``, ``top_p``, ``user``, ``tools``,
-  ``tool_choice``, ``parallel_tool_calls``, ``stream``. Three Anthropic parameters are
+  ``tool_choice``, ``parallel_tool_calls``, ``stream``, ``web_search_options`` (the web
+  search server tool). An Anthropic-defined tool given in ``tools`` (a ``type`` ending
+  in a version date, e.g. ``web_search_20250305``) is forwarded as it is. Three Anthropic parameters are
   accepted on the chat route as extensions and forwarded as they are: ``top_k``,
   ``thinking`` and ``output_config`` (where feature plugins put effort and formats);
   of the wrong JSON type (or a ``cache_control`` that is not an object), they are a
@@ -28,6 +30,7 @@ becomes budget + default (Anthropic requires ``max_tokens`` > ``budget_tokens``)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from proxy_core.errors import InvalidRequestError
@@ -58,6 +61,7 @@ _TRANSLATED = frozenset(
         "parallel_tool_calls",
         "stream",
         "stream_options",
+        "web_search_options",
     }
 )
 _FORWARDED = ("top_k", "thinking", "output_config")
@@ -71,6 +75,11 @@ _FORWARDED_TYPES: dict[str, tuple[type, str]] = {
 _NO_OP: dict[str, Any] = {"logprobs": False, "response_format": {"type": "text"}, "store": False}
 
 _TOOL_CHOICE = {"auto": "auto", "none": "none", "required": "any"}
+
+# Anthropic-defined tools given in chat ``tools`` (``web_search_20250305``,
+# ``web_fetch_20250910``, ``code_execution_20250825``...): a type ending in a version date.
+SERVER_TOOL = re.compile(r"[a-z][a-z_]*_\d{8}")
+WEB_SEARCH_TOOL = "web_search_20250305"
 
 
 def default_max_tokens(model: str, info: dict[str, Any]) -> int:
@@ -113,8 +122,12 @@ def translate_params(body: dict[str, Any], out: dict[str, Any], default_max: int
     if isinstance(user, str) and user:
         out["metadata"] = {"user_id": user}
     tools = body.get("tools")
-    if tools:
-        out["tools"] = translate_tools(tools)
+    converted = translate_tools(tools) if tools else []
+    search = body.get("web_search_options")
+    if search is not None:
+        converted.append(web_search_tool(search))
+    if converted:
+        out["tools"] = converted
         choice = translate_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
         if choice is not None:
             out["tool_choice"] = choice
@@ -147,6 +160,9 @@ def translate_tools(tools: Any) -> list[dict[str, Any]]:
         raise InvalidRequestError("'tools' must be an array", param="tools")
     out = []
     for i, tool in enumerate(tools):
+        if isinstance(tool, dict) and isinstance(tool.get("type"), str) and SERVER_TOOL.fullmatch(tool["type"]):
+            out.append(tool)  # an Anthropic-defined tool (web_search_20250305...): forwarded as it is
+            continue
         fn = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
         if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
             kind = tool.get("type") if isinstance(tool, dict) else None
@@ -172,6 +188,20 @@ def translate_tools(tools: Any) -> list[dict[str, Any]]:
             converted["cache_control"] = cache_control(tool["cache_control"], f"tools[{i}]")
         out.append(converted)
     return out
+
+
+def web_search_tool(options: Any) -> dict[str, Any]:
+    """OpenAI's ``web_search_options`` as Anthropic's web search server tool; the
+    approximate ``user_location`` is kept (``search_context_size`` has no equivalent)."""
+    if not isinstance(options, dict):
+        raise InvalidRequestError("'web_search_options' must be an object", param="web_search_options")
+    tool: dict[str, Any] = {"type": WEB_SEARCH_TOOL, "name": "web_search"}
+    location = options.get("user_location")
+    approximate = location.get("approximate") if isinstance(location, dict) else None
+    if isinstance(approximate, dict):
+        fields = ("city", "region", "country", "timezone")
+        tool["user_location"] = {"type": "approximate", **{k: approximate[k] for k in fields if approximate.get(k)}}
+    return tool
 
 
 def cache_control(mark: Any, where: str) -> Any:

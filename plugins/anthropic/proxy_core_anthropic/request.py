@@ -16,6 +16,7 @@ import orjson
 from proxy_core.errors import InvalidRequestError
 
 from .params import cache_control, translate_params
+from .response import SERVER_TOOL_BLOCKS
 
 Block = dict[str, Any]
 
@@ -199,13 +200,17 @@ def parse_data_uri(uri: str, where: str) -> tuple[str, str]:
 
 
 def _assistant_content(msg: dict[str, Any], i: int) -> list[Block]:
-    """Thinking blocks first (signatures untouched), then text, then tool_use."""
+    """Thinking blocks first (signatures untouched), then server-tool blocks, then
+    text, then tool_use."""
     blocks: list[Block] = []
     thinking = msg.get("thinking_blocks")
     if thinking:
         if not isinstance(thinking, list):
             raise InvalidRequestError(f"messages[{i}].thinking_blocks must be an array", param=f"messages[{i}]")
         blocks.extend(_thinking_block(b, i) for b in thinking)
+    server = msg.get(SERVER_TOOL_BLOCKS)  # web searches of an earlier answer, sent back
+    if isinstance(server, list):
+        blocks.extend({k: v for k, v in b.items() if k != "index"} for b in server if isinstance(b, dict))
     content = msg.get("content")
     if isinstance(content, str):
         if content:

@@ -6,6 +6,10 @@ and ``pause_turn`` -> ``stop``; ``max_tokens`` and ``model_context_window_exceed
 unknown -> ``stop``. On ``refusal`` the answer's text moves to ``message.refusal``
 (``content`` null), as OpenAI reports a refusal.
 
+Server tools (web search): text ``citations`` with a URL become OpenAI ``url_citation``
+``message.annotations`` spanning the cited text block; the ``server_tool_use`` and
+``*_tool_result`` blocks are kept as they came in ``message.server_tool_blocks``.
+
 Usage keeps OpenAI's meaning: ``prompt_tokens`` is the whole prompt (input + cache
 creation + cache read), ``prompt_tokens_details.cached_tokens`` its cache-read part;
 Anthropic's ``cache_creation_input_tokens`` / ``cache_read_input_tokens`` and the
@@ -33,6 +37,9 @@ FINISH_REASONS: dict[str, str] = {
 }
 
 
+# The extension field of chat messages (and stream deltas) holding the server-tool blocks
+# (server_tool_use, web_search_tool_result...) as Anthropic sent them.
+SERVER_TOOL_BLOCKS = "server_tool_blocks"
 # message.refusal when Claude refused without a word of explanation.
 REFUSAL_TEXT = "The model declined to answer (stop_reason: refusal)."
 
@@ -61,6 +68,9 @@ def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
     breakdown = usage.get("cache_creation")  # 5m / 1h TTL split: priced differently
     if isinstance(breakdown, dict):
         out["cache_creation"] = breakdown
+    server = usage.get("server_tool_use")  # {"web_search_requests": N}: priced per request
+    if isinstance(server, dict):
+        out["server_tool_use"] = server
     details = usage.get("output_tokens_details")
     if isinstance(details, dict) and isinstance(details.get("thinking_tokens"), int):
         out["completion_tokens_details"] = {"reasoning_tokens": details["thinking_tokens"]}
@@ -75,10 +85,18 @@ def message_to_chat(data: Any) -> dict[str, Any]:
     reasoning: list[str] = []
     thinking_blocks: list[dict[str, Any]] = []
     tool_calls: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    server_blocks: list[dict[str, Any]] = []
+    offset = 0  # characters of text so far: where the next text block starts in content
     for block in data["content"]:
         kind = block.get("type")
         if kind == "text":
             texts.append(block["text"])
+            end = offset + len(block["text"])
+            annotations += url_citations(block.get("citations"), offset, end)
+            offset = end
+        elif kind == "server_tool_use" or (isinstance(kind, str) and kind.endswith("_tool_result")):
+            server_blocks.append(block)
         elif kind == "tool_use":
             tool_calls.append(tool_call(block["id"], block["name"], orjson.dumps(block.get("input", {})).decode()))
         elif kind == "thinking":
@@ -95,6 +113,10 @@ def message_to_chat(data: Any) -> dict[str, Any]:
         message["content"], message["refusal"] = None, text or REFUSAL_TEXT
     if tool_calls:
         message["tool_calls"] = tool_calls
+    if annotations:
+        message["annotations"] = annotations
+    if server_blocks:
+        message[SERVER_TOOL_BLOCKS] = server_blocks
     if thinking_blocks:
         message["reasoning_content"] = "".join(reasoning)
         message["thinking_blocks"] = thinking_blocks
@@ -109,6 +131,19 @@ def message_to_chat(data: Any) -> dict[str, Any]:
     if isinstance(usage, dict):
         result["usage"] = openai_usage(usage)
     return result
+
+
+def url_citations(citations: Any, start: int, end: int) -> list[dict[str, Any]]:
+    """A text block's citations as OpenAI ``url_citation`` annotations spanning the block
+    (``start``..``end`` in ``message.content``); citations without a URL (documents) are
+    not annotations."""
+    out = []
+    for citation in citations if isinstance(citations, list) else ():
+        url = citation.get("url") if isinstance(citation, dict) else None
+        if isinstance(url, str):
+            span = {"start_index": start, "end_index": end, "url": url, "title": citation.get("title") or ""}
+            out.append({"type": "url_citation", "url_citation": span})
+    return out
 
 
 def tool_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from proxy_core.sse import SSEEvent
 
 from .errors import error_from_event
 from .response import REFUSAL_TEXT, finish_reason, openai_usage
+from .server_tools import ServerToolStream, is_server_block
 
 
 def _event_data(event: SSEEvent) -> dict[str, Any]:
@@ -57,9 +58,10 @@ class ChatStream:
     n-th tool call of the message, whatever its content-block index); thinking ->
     ``delta.reasoning_content`` while it streams, then the whole block with its
     signature as ``delta.thinking_blocks`` when it stops; redacted thinking is passed
-    on whole. ``finish_reason`` rides on the ``message_delta`` chunk; the usage chunk
-    (``choices: []``) follows ``message_stop`` (or the end of a stream that stopped
-    without it) when the client asked for it. On ``stop_reason: refusal`` the
+    on whole; server tools and citations: see :mod:`.server_tools`. ``finish_reason``
+    rides on the ``message_delta`` chunk; the usage chunk (``choices: []``) follows
+    ``message_stop`` (or the end of a stream that stopped without it) when the client
+    asked for it. On ``stop_reason: refusal`` the
     ``message_delta`` chunk also carries ``delta.refusal``: the text streamed so far (or
     a fixed sentence when there was none), so OpenAI clients find it in ``refusal``.
     """
@@ -70,8 +72,10 @@ class ChatStream:
         "_done",
         "_id",
         "_raw_usage",
+        "_server",
         "_signatures",
         "_stopped",
+        "_text_at",
         "_texts",
         "_thinking",
         "_tools",
@@ -92,6 +96,8 @@ class ChatStream:
         self._done = False
         self._stopped = False  # message_delta gave a stop_reason: the answer is complete
         self._texts: list[str] = []  # the answer's text, for message.refusal on a refusal
+        self._text_at: dict[int, int] = {}  # open text block -> its first piece in _texts
+        self._server: ServerToolStream | None = None  # server tools and citations, once seen
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {
@@ -140,10 +146,14 @@ class ChatStream:
     def _start(self, index: int, block: dict[str, Any]) -> list[Any]:
         kind = block.get("type")
         if kind == "text":
+            self._text_at[index] = len(self._texts)
             if not block.get("text"):
                 return []
             self._texts.append(block["text"])
             return [self._chunk({"content": block["text"]})]
+        if is_server_block(kind):
+            delta = self._server_tools().start(index, block)
+            return [self._chunk(delta)] if delta is not None else []
         if kind == "tool_use":
             tool_index = self._tools[index] = len(self._tools)
             function: dict[str, Any] = {"name": block["name"], "arguments": ""}
@@ -168,6 +178,8 @@ class ChatStream:
         if kind == "input_json_delta":
             fragment = delta.get("partial_json")
             if not fragment or index not in self._tools:
+                if fragment and self._server is not None:
+                    self._server.input(index, fragment)
                 return []
             self._args_seen.add(index)
             call = {"index": self._tools[index], "function": {"arguments": fragment}}
@@ -178,9 +190,25 @@ class ChatStream:
         if kind == "signature_delta":
             # The whole signature comes in one delta; a later one replaces it, as in the SDK.
             self._signatures[index] = delta["signature"]
+        elif kind == "citations_delta":
+            self._server_tools().cite(index, delta.get("citation"))
         return []
 
+    def _server_tools(self) -> ServerToolStream:
+        if self._server is None:
+            self._server = ServerToolStream()
+        return self._server
+
     def _stop(self, index: int) -> list[Any]:
+        first_piece = self._text_at.pop(index, None)
+        if self._server is not None:
+            start = end = 0
+            if first_piece is not None:  # a text block: its span in the message's content
+                start = sum(map(len, self._texts[:first_piece]))
+                end = start + sum(map(len, self._texts[first_piece:]))
+            delta = self._server.stop(index, start, end)
+            if delta is not None:
+                return [self._chunk(delta)]
         pieces = self._thinking.pop(index, None)
         if pieces is not None:
             block = {"type": "thinking", "thinking": "".join(pieces), "signature": self._signatures.pop(index, "")}
