@@ -15,13 +15,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import httpx
-from proxy_core_openai import OpenAIProvider
+from proxy_core_openai import OpenAIProvider, strip_message_fields
 
 from proxy_core import Attempt, RequestContext, UpstreamRequest
 from proxy_core.errors import UpstreamError
 
 from .config import AzureOpenAIConfig
 from .errors import azure_error
+
+_ECHOED_FIELDS = frozenset({"reasoning_content", "thinking_blocks"})
 
 
 class AzureOpenAIProvider(OpenAIProvider):
@@ -54,6 +56,8 @@ class AzureOpenAIProvider(OpenAIProvider):
         return f"openai/deployments/{self.deployment(attempt.target.model)}/chat/completions{self._query}"
 
     def build_request(self, ctx: RequestContext, attempt: Attempt) -> UpstreamRequest:
+        # Echoes of earlier answers that Azure's message schema does not take.
+        strip_message_fields(attempt.body, _ECHOED_FIELDS)
         request = super().build_request(ctx, attempt)
         attempt.body.pop("model", None)  # the deployment in the URL names the model
         return request

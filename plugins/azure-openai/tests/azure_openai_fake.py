@@ -82,7 +82,7 @@ class AzureFake(FakeUpstream):
         if model is None:
             return _error(404, "DeploymentNotFound", "The API deployment for this resource does not exist.")
         body = request.json()
-        unrecognized = {"cache_control", "thinking_blocks"} & _keys(body)
+        unrecognized = {"cache_control", "thinking_blocks", "reasoning_content"} & _keys(body)
         if "prompt_cache_key" in body and model != "gpt-5.6":
             unrecognized.add("prompt_cache_key")
         if "reasoning_effort" in body and model not in REASONING:

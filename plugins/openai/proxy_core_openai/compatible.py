@@ -89,11 +89,7 @@ class OpenAICompatibleProvider(OpenAIProvider):
             if (name in rejected or (accepted is not None and name not in accepted and name not in _ALWAYS_KEPT))
             and body.pop(name) is not None
         ]
-        fields = self.unsupported_message_fields | _ANTHROPIC_ONLY_FIELDS
-        removed: set[str] = set()
-        for message in body.get("messages") or ():
-            if isinstance(message, dict):
-                removed.update(f for f in fields if message.pop(f, None) is not None)
+        removed = strip_message_fields(body, self.unsupported_message_fields | _ANTHROPIC_ONLY_FIELDS)
         return dropped + [f"messages[].{f}" for f in sorted(removed - _ANTHROPIC_ONLY_FIELDS)]
 
     def parse_response(self, ctx: RequestContext, attempt: Attempt, data: Any) -> dict[str, Any]:
@@ -122,6 +118,15 @@ class CompatibleStream(OpenAIStream):
                     _reasoning_as_reasoning_content(delta)
             _cached_tokens(chunk.get("usage"))
         return chunks
+
+
+def strip_message_fields(body: dict[str, Any], fields: frozenset[str]) -> set[str]:
+    """Remove ``fields`` from every message; the names of those that carried a value."""
+    removed: set[str] = set()
+    for message in body.get("messages") or ():
+        if isinstance(message, dict):
+            removed.update(f for f in fields if message.pop(f, None) is not None)
+    return removed
 
 
 def _reasoning_as_reasoning_content(message: dict[str, Any]) -> None:
