@@ -124,8 +124,11 @@ def _error(key: str, status: int, message: str, account: str, secrets: list[str]
 
 def _access_denied(error: UpstreamError, account: str, region: str, path: str, api_key_auth: bool) -> UpstreamError:
     action = iam_action(path, stream=False)
-    model = path.split("/model/", 1)[-1].rsplit("/", 1)[0] if "/model/" in path else "<model>"
-    needs = f"{action} on arn:aws:bedrock:{region}::foundation-model/{model} (or the inference profile's ARN)"
+    model = path.split("/model/", 1)[-1].rsplit("/", 1)[0] if "/model/" in path else ""
+    if model.startswith("arn:") or not model:  # a profile ARN names the operator's account: not for clients
+        needs = f"{action} on this model's inference profile and the foundation models it routes to"
+    else:
+        needs = f"{action} on arn:aws:bedrock:{region}::foundation-model/{model} (or the inference profile's ARN)"
     if api_key_auth:
         needs += ' and bedrock:CallWithBearerToken on "*" (API-key auth)'
     return UpstreamError(
