@@ -4,6 +4,7 @@ an unset key variable starts and answers 503 naming the variable."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -77,3 +78,12 @@ def test_unset_key_variable_is_a_503_naming_it(
         client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
     assert info.value.status_code == 503
     assert "api_key (set AZURE_OPENAI_TEST_UNSET)" in info.value.message
+
+
+def test_the_shipped_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parents[3] / "conf" / "openai-compatible.example.yaml"
+    monkeypatch.setenv("GROQ_API_KEY", "gsk-test")
+    gw = Gateway.from_config(example)
+    assert gw.providers["azure-main"].type_name == "azure-openai"
+    assert {p.type_name for p in gw.providers.values()} >= {"groq", "xai", "mistral", "deepseek", "ollama", "vllm"}
+    assert gw.providers["groq-main"].unavailable_reason is None
