@@ -106,3 +106,11 @@ def test_stream_cut_mid_frame(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
     with pytest.raises(openai.APIStatusError) as info:
         collect(oai)
     assert info.value.status_code == 502
+
+
+def test_error_frame_before_content(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+    error = encode_frame({":message-type": "error", ":error-code": "InternalFailure", ":error-message": "boom"}, b"")
+    bedrock.queue(event_stream([converse_stream_frames()[0], error]))
+    with pytest.raises(openai.APIStatusError) as info:
+        collect(oai)
+    assert info.value.status_code == 502 and "boom" in str(info.value)
