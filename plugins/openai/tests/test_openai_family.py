@@ -383,3 +383,14 @@ def test_the_fake_is_strict(family: FamilyFake) -> None:
         )
         assert response.status_code in (400, 422), path
     assert len(family.rejections) == len(cases)
+
+
+def test_xai_prompt_cache_key_unfit_for_a_header_is_a_400(family_client: openai.OpenAI, family: FamilyFake) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        family_client.chat.completions.create(
+            model=name("xai"), messages=[{"role": "user", "content": "hi"}], prompt_cache_key="two words\r\nx: y"
+        )
+    assert info.value.body["param"] == "prompt_cache_key"  # type: ignore[index]
+    assert family.requests == []
+    ok = family_client.chat.completions.create(model=name("xai"), messages=[{"role": "user", "content": "hi"}])
+    assert ok.choices[0].message.content == OPENAI_TEXT
