@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import openai
+import pytest
 from anthropic_helpers import MODEL, UPSTREAM_MODEL, message_reply
 
 from proxy_core.testing import FakeUpstream, Reply
@@ -150,3 +151,11 @@ def test_stream_citations_and_server_blocks(openai_client: openai.OpenAI, fake_a
     assert [b["type"] for b in blocks] == ["server_tool_use", "web_search_tool_result"]
     assert blocks[0]["input"] == {"query": "shannon birth"}
     assert final.usage is not None and (final.usage.model_extra or {})["server_tool_use"] == {"web_search_requests": 1}
+
+
+def test_searches_are_priced(openai_client: openai.OpenAI, fake_anthropic: FakeUpstream) -> None:
+    """The cost plugin adds USD 10 per 1,000 web searches to the tokens' price."""
+    fake_anthropic.queue(message_reply([{"type": "text", "text": CITED, "citations": [CITATION]}], usage=USAGE))
+    raw = openai_client.chat.completions.with_raw_response.create(model=MODEL, messages=HI, web_search_options={})  # type: ignore[arg-type]
+    tokens = (6039 * 3.0 + 93 * 15.0) / 1e6  # claude-sonnet-4 prices
+    assert float(raw.headers["x-proxy-core-cost-usd"]) == pytest.approx(tokens + 0.01)

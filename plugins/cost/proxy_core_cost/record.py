@@ -43,7 +43,13 @@ COLUMNS = (
 NO_PRICE = "model has no price"
 NO_USAGE = "usage unknown"
 # Operations the providers bill by tokens; others (count_tokens, files) cost nothing.
-_BILLED_OPERATIONS = frozenset({"chat", "messages"})
+# ``batches.results``: a Message Batch's results, billed when they are fetched.
+_BILLED_OPERATIONS = frozenset({"chat", "messages", "batches.results"})
+# Server tools billed per use: Anthropic's web search, USD 10 per 1,000 searches
+# (platform.claude.com/docs/en/about-claude/pricing, read 2026-11-30).
+WEB_SEARCH_USD = 0.01
+# ``ctx.state`` key: a plugin's price factor on the request's tokens (batches: 0.5).
+PRICE_FACTOR = "cost.price_factor"
 
 
 @dataclass(slots=True)
@@ -125,12 +131,18 @@ def charge(ctx: RequestContext, table: PriceTable) -> Charge:
             if price is None:
                 cost, reason = None, NO_PRICE
             else:
-                cost = cost_usd(tokens, price)
+                cost = round(cost_usd(tokens, price) * ctx.state.get(PRICE_FACTOR, 1.0) + _server_tools_usd(ctx), 10)
         elif _upstream_took(ctx, attempt):
             cost, reason = None, NO_USAGE
     result = Charge(account, model, tokens, cost, reason)
     ctx.state["cost"] = result
     return result
+
+
+def _server_tools_usd(ctx: RequestContext) -> float:
+    server = (ctx.usage or {}).get("server_tool_use")
+    searches = server.get("web_search_requests") if isinstance(server, dict) else None
+    return searches * WEB_SEARCH_USD if isinstance(searches, int) and searches > 0 else 0.0
 
 
 def _upstream_took(ctx: RequestContext, attempt: Any) -> bool:

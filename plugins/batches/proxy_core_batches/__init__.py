@@ -1,0 +1,1 @@
+"""proxy-core batches: Message Batches (Anthropic) and Batch API (OpenAI) passthrough."""
