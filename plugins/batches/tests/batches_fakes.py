@@ -14,6 +14,8 @@ from proxy_core.testing import FakeUpstream, RecordedRequest, Reply
 from proxy_core.testing.aws_sigv4 import verify_sigv4
 from proxy_core.testing.fake_answers import anthropic_message
 
+ALICE_KEY = "sk-proxy-core-batches-alice"  # two tenants of the same accounts, not admins
+BOB_KEY = "sk-proxy-core-batches-bob"
 BATCH_ID = "msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d"
 WORKSPACE = "wrkspc_01AbCdEf23GhIj"
 REGION = "us-west-2"

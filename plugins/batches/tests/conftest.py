@@ -8,12 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from batches_fakes import ACCESS_KEY_ID, REGION, SECRET_KEY, WORKSPACE, Charges, FakeAwsPlatform
+from batches_fakes import ACCESS_KEY_ID, ALICE_KEY, BOB_KEY, REGION, SECRET_KEY, WORKSPACE, Charges, FakeAwsPlatform
 
 from proxy_core.testing import BackgroundLoop, FakeUpstream, RunningGateway, default_config
-
-ALICE_KEY = "sk-proxy-core-batches-alice"
-BOB_KEY = "sk-proxy-core-batches-bob"
 
 
 @pytest.fixture(scope="session")

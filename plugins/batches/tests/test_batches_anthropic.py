@@ -9,7 +9,9 @@ from collections.abc import Iterator
 import anthropic
 import pytest
 from batches_fakes import (
+    ALICE_KEY,
     BATCH_ID,
+    BOB_KEY,
     Charges,
     FakeAwsPlatform,
     anthropic_error,
@@ -17,7 +19,6 @@ from batches_fakes import (
     message_batch,
     results_jsonl,
 )
-from conftest import ALICE_KEY, BOB_KEY
 
 from proxy_core.testing import FakeUpstream, Reply, RunningGateway
 

@@ -8,7 +8,7 @@ import io
 
 import openai
 import pytest
-from conftest import ALICE_KEY, BOB_KEY
+from batches_fakes import ALICE_KEY, BOB_KEY
 
 from proxy_core.testing import FakeUpstream, Reply, RunningGateway
 
