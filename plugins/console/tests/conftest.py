@@ -4,6 +4,7 @@ playwright (never a browser that playwright downloads)."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,6 +41,7 @@ def browser() -> Iterator[Any]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         yield chromium
         chromium.close()
+    gc.collect()  # what the driver left behind is collected here, not in some later test
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ def sign_in(page: Page, url: str, key: str) -> None:
     page.get_by_label("Gateway key", exact=True).fill(key)
     page.get_by_role("button", name="Sign in").click()
     page.locator("#nav").wait_for()
+    page.locator("#pg-model option").first.wait_for(state="attached")  # the playground loaded /models
 
 
 def no_page_errors(page: Page) -> None:
