@@ -218,3 +218,9 @@ def test_fallback_from_azure_to_openai(
     assert raw.parse().choices[0].message.content == OPENAI_TEXT
     assert raw.headers["x-proxy-core-target"] == "openai-main/gpt-4o-mini"
     assert fake_openai.last.json()["model"] == "gpt-4o-mini"
+
+
+def test_azure_deployments_are_priced_by_model(azure_client: openai.OpenAI, azure: AzureFake) -> None:
+    raw = azure_client.chat.completions.with_raw_response.create(model="azure-main/gpt-4o", messages=HI)
+    raw.parse()
+    assert float(raw.headers["x-proxy-core-cost-usd"]) == pytest.approx(12 * 2.5e-6 + 8 * 10e-6, abs=1e-12)

@@ -394,3 +394,21 @@ def test_xai_prompt_cache_key_unfit_for_a_header_is_a_400(family_client: openai.
     assert family.requests == []
     ok = family_client.chat.completions.create(model=name("xai"), messages=[{"role": "user", "content": "hi"}])
     assert ok.choices[0].message.content == OPENAI_TEXT
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "cost"),
+    [
+        ("deepseek", "deepseek-chat", 12 * 0.28e-6 + 8 * 0.42e-6),
+        ("xai", "grok-3-mini", 12 * 0.3e-6 + 8 * 0.5e-6),
+        ("groq", "openai/gpt-oss-120b", 12 * 0.15e-6 + 8 * 0.6e-6),
+    ],
+)
+def test_family_models_are_priced(
+    family_client: openai.OpenAI, family: FamilyFake, provider: str, model: str, cost: float
+) -> None:
+    raw = family_client.chat.completions.with_raw_response.create(
+        model=name(provider, model), messages=[{"role": "user", "content": "hi"}]
+    )
+    raw.parse()
+    assert float(raw.headers["x-proxy-core-cost-usd"]) == pytest.approx(cost, abs=1e-12)
