@@ -272,6 +272,16 @@ def test_spend_charts_and_table_after_a_few_requests(
     page.locator("#chart-cost-title", has_text="per day").wait_for()
     assert page.locator("#chart-cost svg g.row").count() == 7  # the last 7 days, zero-filled
     screenshots(page, "spend-per-day")
+    page.get_by_label("From", exact=True).fill("2020-01-01")  # a range without requests
+    page.get_by_label("To (inclusive)", exact=True).fill("2020-01-03")
+    page.get_by_role("button", name="Show").click()
+    page.locator("#spend-total", has_text="2020-01-01 to 2020-01-03").wait_for()
+    assert page.locator("#spend-total").inner_text().startswith("$0 over 0 requests")
+    assert page.locator("#spend-table tbody tr").all_inner_texts()[0].split() == [
+        "2020-01-01",
+        *["0", "0", "0", "0.000000", "0"],
+    ]
+    assert not page.locator("#spend-unpriced").is_visible()
     no_page_errors(page)
 
 
@@ -351,11 +361,15 @@ def test_works_mounted_under_a_prefix(
     sign_in(page, mounted + "/llm", USER_KEY)
     page.get_by_label("Model", exact=True).select_option(OPENAI_MODEL)
     page.get_by_label("Stream the answer", exact=True).uncheck()
+    page.get_by_label("Response format", exact=True).select_option("json_object")
     page.get_by_label("Message", exact=True).fill("Under a prefix")
     page.get_by_role("button", name="Send").click()
     meta = last_meta(page)
     assert re.search(r"\$0\.0000\d\d", meta), meta  # a non-streamed answer's cost, from its header
-    assert fake_openai.last.json()["messages"] == [{"role": "user", "content": "Under a prefix"}]
+    sent = fake_openai.last.json()
+    assert sent["messages"] == [{"role": "user", "content": "Under a prefix"}]
+    assert sent["response_format"] == {"type": "json_object"}
+    assert sent.get("stream") in (None, False)
     page.get_by_role("button", name="Code").click()
     assert f'base_url="{mounted}/llm/v1"' in page.locator("#code-text").inner_text()
     screenshots(page, "mounted")
