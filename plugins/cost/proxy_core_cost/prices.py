@@ -28,7 +28,7 @@ from importlib import resources
 from typing import Any
 
 _PER_MTOK = 1_000_000
-_DATE_SUFFIX = re.compile(r"-(\d{8}|latest)$")
+_DATE_SUFFIX = re.compile(r"[-@](\d{8}|latest)$")  # Vertex AI names Claude versions "model@date"
 # A Bedrock inference-profile prefix (any vendor: "us.amazon.nova-pro") and "anthropic.".
 _BEDROCK_PREFIX = re.compile(r"^(?:(?:us|eu|apac|global|jp|au|ca|us-gov)\.(?=[a-z0-9-]+\.))?(?:anthropic\.)?")
 _BEDROCK_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")
