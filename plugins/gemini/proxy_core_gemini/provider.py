@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from proxy_core import Attempt, Provider, RequestContext, UpstreamRequest
+from proxy_core.errors import UpstreamError
 from proxy_core.provider import StreamTranslator
 
 from .errors import error_from_body
@@ -72,6 +73,6 @@ class GeminiProvider(Provider):
         options = attempt.body.get("stream_options")
         return GeminiChatStream(include_usage=isinstance(options, dict) and options.get("include_usage") is True)
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> Any:
+    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
         retry_after = headers.get("retry-after")
         return error_from_body(status, body, {"retry-after": retry_after} if retry_after else {}, self.name)
