@@ -81,8 +81,6 @@ class VertexGemini(_Delegate, GeminiProvider):
 
 class VertexClaude(_Delegate, AnthropicProvider):
     type_name = "vertex"
-    # No Files API on Vertex; everything else as on Anthropic.
-    capabilities = AnthropicProvider.capabilities
 
     def __init__(self, account: VertexProvider) -> None:
         AnthropicProvider.__init__(self, account.name, account.settings, account.missing_env)
@@ -165,10 +163,7 @@ class VertexProvider(Provider):
     def secrets(self) -> list[str]:
         return super().secrets() + self.tokens.secrets()
 
-    # An older core that ignores for_model still reaches the right delegate.
-    def supports(self, operation: str) -> bool:
-        return operation in self.operations
-
+    # Targets are served by the delegates (for_model); these keep a direct call right too.
     def build_request(self, ctx: RequestContext, attempt: Attempt) -> UpstreamRequest:
         return self.for_model(attempt.target.model).build_request(ctx, attempt)
 
