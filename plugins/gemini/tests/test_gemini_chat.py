@@ -77,6 +77,10 @@ def test_images_pdf_audio_inline_and_detail(oai: openai.OpenAI, gemini: FakeGemi
                     {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{PDF}", "filename": "a.pdf"}},
                     {"type": "input_audio", "input_audio": {"data": WAV, "format": "wav"}},
                     {"type": "image_url", "image_url": {"url": "https://www.youtube.com/watch?v=abc"}},
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": f"data:video/mp4;base64,{PNG}", "mime_type": "video/mp4"},
+                    },
                 ],
             }
         ],
@@ -88,6 +92,7 @@ def test_images_pdf_audio_inline_and_detail(oai: openai.OpenAI, gemini: FakeGemi
     assert parts[3] == {"inlineData": {"mimeType": "application/pdf", "data": PDF}}
     assert parts[4] == {"inlineData": {"mimeType": "audio/wav", "data": WAV}}
     assert parts[5] == {"fileData": {"mimeType": "video/mp4", "fileUri": "https://www.youtube.com/watch?v=abc"}}
+    assert parts[6] == {"inlineData": {"mimeType": "video/mp4", "data": PNG}}  # the seed's video form
     assert body["generationConfig"] == {"mediaResolution": "MEDIA_RESOLUTION_HIGH"}  # the highest detail wins
 
 
