@@ -7,11 +7,13 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import structlog
 
 from . import pipeline
 from .asgi import (
     ClientDisconnected,
+    Message,
     Receive,
     Scope,
     Send,
@@ -33,6 +35,7 @@ from .errors import (
     ProxyError,
     RequestTimeoutError,
     ServiceUnavailableError,
+    UpstreamConnectionError,
     internal_error,
 )
 from .operations import Operation
@@ -268,6 +271,100 @@ def _settle_usage(ctx: RequestContext, stream: pipeline.UpstreamStream) -> None:
 
 async def _send_chunk(send: Send, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+class RecordedEndpoint:
+    """Base of plugin routes served like the client operations (/files, batches...):
+    authenticated from the headers before anything is read, counted in flight (drain and
+    the shutdown grace reach it), errors in the client's API shape, and exactly one
+    ``on_request_end`` (access log, metrics, span, records).
+
+    Subclasses give the request's ``operation`` (its ``name`` is what records show, its
+    ``api`` the error shape) and ``serve`` it with ``ctx.principal`` set. Once the answer's
+    headers are out, a failure can only cut the connection (the client sees a short body).
+    """
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    def operation(self, scope: Scope, headers: dict[str, str]) -> Operation:
+        raise NotImplementedError
+
+    async def serve(self, ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gateway = self.gateway
+        if not gateway.started:
+            await gateway.start()
+        headers = header_dict(scope)
+        ctx = RequestContext(gateway, self.operation(scope, headers), headers, route_path(scope))
+        ctx.method = scope["method"]
+        ctx.client_key = client_key(headers)
+        task = asyncio.current_task()
+
+        async def tracked_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                ctx.status = message["status"]
+            await send(message)
+
+        def abort(error: ProxyError) -> None:  # the shutdown grace is over
+            if ctx.outcome is None and task is not None and ctx.abort_error is None:
+                ctx.abort_error = error
+                task.cancel()
+
+        ctx.abort = abort
+        gateway.inflight += 1
+        gateway.active.add(ctx)
+        try:
+            if gateway.draining:
+                raise ServiceUnavailableError("the gateway is shutting down", code="shutting_down")
+            principal = await gateway.hooks.authenticate(ctx)
+            if principal is None:
+                raise AuthenticationError(MISSING_KEY_MESSAGE)
+            ctx.principal = principal
+            await self.serve(ctx, scope, receive, tracked_send)
+            ctx.outcome = "completed" if (ctx.status or 500) < 400 else "failed"
+        except ProxyError as e:
+            await self._error(ctx, e, send)
+        except ClientDisconnected:
+            self._closed(ctx)
+        except httpx.TransportError:  # mid-download: the upstream went away
+            await self._error(ctx, UpstreamConnectionError("the upstream connection failed mid-response"), send)
+        except asyncio.CancelledError:
+            if task is None or ctx.abort_error is None:
+                self._closed(ctx)
+                raise
+            task.uncancel()
+            await self._error(ctx, ctx.abort_error, send)
+        except Exception:
+            log.exception("endpoint.internal_error", operation=ctx.operation.name, request_id=ctx.request_id)
+            await self._error(ctx, internal_error(), send)
+        finally:
+            gateway.inflight -= 1
+            gateway.active.discard(ctx)
+            ctx.ended = time.monotonic()
+            await gateway.hooks.on_request_end(ctx)
+
+    def _closed(self, ctx: RequestContext) -> None:
+        ctx.client_closed = True
+        self._fail(ctx, ClientClosedError("the client closed the connection"))
+
+    def _fail(self, ctx: RequestContext, error: ProxyError) -> None:
+        ctx.outcome, ctx.error = "failed", error
+        if ctx.status is None or error.status == 499:
+            ctx.status = error.status
+
+    async def _error(self, ctx: RequestContext, error: ProxyError, send: Send) -> None:
+        started = ctx.status is not None
+        self._fail(ctx, error)
+        if started:
+            log.warning("endpoint.failed_mid_response", operation=ctx.operation.name, status=error.status)
+            return
+        headers = {"content-type": "application/json", "x-request-id": ctx.request_id, **error.headers}
+        if isinstance(error, AuthenticationError):
+            headers["www-authenticate"] = "Bearer"
+        await send_bytes(send, error.status, error.body_for(ctx.api), headers)
 
 
 class ModelsEndpoint:
