@@ -31,7 +31,7 @@ from proxy_core_aws import ApiKeyAuth, CredentialSource, credential_source
 from proxy_core_aws.sts import runtime_secrets
 
 from proxy_core import Attempt, Provider, RequestContext, UpstreamRequest
-from proxy_core.errors import InvalidRequestError, UpstreamError
+from proxy_core.errors import UpstreamError
 from proxy_core.provider import StreamTranslator
 
 from .auth import LAST_PATH, BedrockAuth
@@ -114,13 +114,6 @@ class BedrockProvider(Provider):
 
     def _invoke_body(self, ctx: RequestContext, attempt: Attempt) -> dict[str, Any]:
         """Anthropic's Messages body as InvokeModel takes it for Claude."""
-        target = attempt.target
-        if family(target.model, target.info) != ANTHROPIC:
-            raise InvalidRequestError(
-                f"'{target.model}' is not a Claude model: /v1/messages on Amazon Bedrock serves Claude models "
-                "(anthropic.*) only; use /v1/chat/completions for other models",
-                param="model",
-            )
         body = attempt.body
         validate_native(body)
         out = {key: value for key, value in body.items() if key not in _NATIVE_DROPPED}
@@ -164,6 +157,8 @@ class BedrockProvider(Provider):
 
 
 class OtherFamilies(BedrockProvider):
-    """A Bedrock account serving a model that is not Claude (Nova, Llama, Mistral...)."""
+    """A Bedrock account serving a model that is not Claude (Nova, Llama, Mistral...):
+    Converse only; Anthropic's Messages API reaches it through the Messages bridge."""
 
+    operations = frozenset({"chat"})
     capabilities = frozenset({"cache_control", "tools", "vision", "pdf"})

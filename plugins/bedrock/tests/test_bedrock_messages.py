@@ -58,10 +58,18 @@ def test_in_stream_exception_after_content(ant: anthropic.Anthropic, bedrock: Fa
     assert "Too many tokens" in str(info.value)
 
 
-def test_messages_on_other_family_is_a_400(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
-    with pytest.raises(anthropic.BadRequestError) as info:
-        ant.messages.create(model=f"bedrock/{NOVA}", max_tokens=64, messages=[{"role": "user", "content": "hi"}])
-    assert "serves Claude models" in str(info.value) and bedrock.requests == []
+def test_messages_on_other_families_go_through_converse(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+    """Not Claude: no InvokeModel with an Anthropic body; the Messages bridge serves it over Converse."""
+    message = ant.messages.create(
+        model=f"bedrock/{NOVA}", max_tokens=64, system="Be brief.", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert message.content[0].text == TEXT  # type: ignore[union-attr]
+    assert message.stop_reason == "end_turn" and message.usage.output_tokens > 0
+    assert bedrock.rejections == [] and bedrock.last.path == f"/model/{NOVA}/converse"
+    sent = bedrock.last.json()
+    assert sent["system"] == [{"text": "Be brief."}]
+    assert sent["messages"] == [{"role": "user", "content": [{"text": "hi"}]}]
+    assert sent["inferenceConfig"]["maxTokens"] == 64
 
 
 def test_malformed_native_body_is_a_400(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
