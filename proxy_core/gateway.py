@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import structlog
 from httpx_aiohttp import AiohttpTransport
@@ -173,7 +174,7 @@ class Gateway:
         )
         # httpx's API (Auth flows, injectable transports) over aiohttp's connection pool:
         # httpcore's pool scans every connection on every request, several times slower.
-        transport = self._transport(name) if self._transport else AiohttpTransport(limits=limits, trust_env=False)
+        transport = self._transport(name) if self._transport else _upstream_transport(limits)
         auth = provider.http_auth()
         # Accounts without an auth flow skip the client's send layers (auth, redirects,
         # cookies) and call its transport, which instrumentation wraps all the same.
@@ -267,6 +268,22 @@ class Gateway:
 
     def _build_starlette(self) -> Starlette:
         return Starlette(exception_handlers={HTTPException: _http_error}, lifespan=self.lifespan)
+
+
+def _upstream_transport(limits: httpx.Limits) -> AiohttpTransport:
+    """httpx's API over one aiohttp session per account. The session keeps no cookies:
+    the gateway serves many tenants over one session, and nothing one tenant's answer set
+    may ride along with another's request (it also skips a cookie-jar filter per call)."""
+    transport = AiohttpTransport(limits=limits, trust_env=False)
+
+    def session() -> aiohttp.ClientSession:  # made lazily, inside the running loop
+        connector = aiohttp.TCPConnector(
+            limit=limits.max_connections or 0, keepalive_timeout=limits.keepalive_expiry, ssl=transport.ssl_context
+        )
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+    transport.client = session
+    return transport
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
