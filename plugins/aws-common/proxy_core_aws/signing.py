@@ -14,11 +14,12 @@ the signature so a transport that rewrites them cannot break it.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import httpx
-from botocore.auth import UNSIGNED_PAYLOAD, SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import ReadOnlyCredentials
+
+if TYPE_CHECKING:
+    from botocore.credentials import ReadOnlyCredentials
 
 # botocore logs the canonical request (with X-Amz-Security-Token) at DEBUG: never let it.
 logging.getLogger("botocore.auth").setLevel(logging.INFO)
@@ -32,6 +33,10 @@ CONTENT_SHA256 = "x-amz-content-sha256"
 def sign(request: httpx.Request, creds: ReadOnlyCredentials, service: str, region: str) -> None:
     """Add ``Authorization``, ``X-Amz-Date`` (and ``X-Amz-Security-Token``) to ``request``;
     a body not read yet (a stream) is signed as ``UNSIGNED-PAYLOAD``."""
+    # Imported here: botocore (~12 MiB) only in processes with a signing account.
+    from botocore.auth import UNSIGNED_PAYLOAD, SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
     for name in _ADDED:
         request.headers.pop(name, None)
     try:

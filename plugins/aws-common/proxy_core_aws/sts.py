@@ -14,20 +14,21 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import httpx
 import structlog
-from botocore.credentials import ReadOnlyCredentials
-from botocore.session import Session
 
 from proxy_core.errors import UpstreamConnectionError, UpstreamError
 
 from .config import AccessKeyAuth, AssumeRoleAuth, AuthConfig
 from .redact import redact_identifiers, scrub
 from .signing import sign
+
+if TYPE_CHECKING:  # botocore (~12 MiB) is imported only by accounts that sign
+    from botocore.credentials import ReadOnlyCredentials
 
 log = structlog.get_logger("proxy_core.aws")
 
@@ -42,6 +43,8 @@ class CredentialSource(Protocol):
 def credential_source(account: str, region: str, auth: AuthConfig) -> CredentialSource | None:
     """Where an account's SigV4 credentials come from; None for API-key auth (bearer)."""
     if isinstance(auth, AccessKeyAuth):
+        from botocore.credentials import ReadOnlyCredentials
+
         token = auth.session_token.get_secret_value() if auth.session_token else None
         creds = ReadOnlyCredentials(
             auth.access_key_id.get_secret_value(), auth.secret_access_key.get_secret_value(), token
@@ -106,6 +109,9 @@ class AssumedRoleCredentials:
             return self._creds
 
     async def _base_credentials(self) -> ReadOnlyCredentials:
+        from botocore.credentials import ReadOnlyCredentials
+        from botocore.session import Session
+
         s = self.settings
         if s.access_key_id is not None and s.secret_access_key is not None:
             token = s.session_token.get_secret_value() if s.session_token else None
@@ -202,6 +208,8 @@ def _xml_error(body: bytes) -> tuple[str, str]:
 
 
 def _parse_credentials(body: bytes, account: str) -> tuple[ReadOnlyCredentials, float]:
+    from botocore.credentials import ReadOnlyCredentials
+
     try:
         root = ElementTree.fromstring(body)
         node = root.find(".//sts:AssumeRoleResult/sts:Credentials", _NS)

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import orjson
-from botocore.eventstream import EventStreamBuffer, ParserError
 
 CONTENT_TYPE = "application/vnd.amazon.eventstream"
 EXCEPTION = "exception"
@@ -61,6 +60,8 @@ class EventStreamAsSSE(httpx.AsyncByteStream):
         self._inner = inner
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        from botocore.eventstream import EventStreamBuffer, ParserError  # botocore only where Bedrock streams
+
         buffer = EventStreamBuffer()
         pending = 0  # bytes fed but not yet part of a whole frame
         async for chunk in self._inner:

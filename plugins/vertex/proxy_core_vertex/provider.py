@@ -35,7 +35,6 @@ from proxy_core.provider import StreamTranslator
 
 from .auth import TokenSource, VertexAuth
 from .config import AccessTokenAuth, ServiceAccountAuth, VertexConfig
-from .tokens import RefreshingToken, StaticToken, adc_loader, service_account_loader
 
 ANTHROPIC_VERSION = "vertex-2023-10-16"
 VERTEX_URIS = UriPolicy(("gs://", "https://"), "Vertex AI reads gs:// and public https:// URLs")
@@ -140,6 +139,9 @@ class VertexProvider(Provider):
         self.claude = VertexClaude(self)
 
     def _token_source(self, settings: VertexConfig) -> TokenSource:
+        # google-auth (~11 MiB) is imported only where a Vertex account is configured.
+        from .tokens import RefreshingToken, StaticToken, adc_loader, service_account_loader
+
         auth = settings.auth
         if isinstance(auth, AccessTokenAuth):
             return StaticToken(auth.token.get_secret_value())
