@@ -162,6 +162,22 @@ def resolve_model(ctx: RequestContext, name: str) -> Route | None:
     return None
 
 
+# OpenTelemetry's well-known gen_ai.provider.name values, by provider type; other types
+# (aws-claude-platform, vllm, ollama, openrouter, ...) are named by their type.
+_PROVIDER_NAMES = {
+    "bedrock": "aws.bedrock",
+    "azure-openai": "azure.ai.openai",
+    "gemini": "gcp.gemini",
+    "vertex": "gcp.vertex_ai",
+    "xai": "x_ai",
+    "mistral": "mistral_ai",
+}
+
+
+def provider_name(type_name: str) -> str:
+    return _PROVIDER_NAMES.get(type_name, type_name)
+
+
 @hookimpl
 def on_attempt_end(ctx: RequestContext, attempt: Attempt) -> None:
     span: trace.Span | None = ctx.state.get(NAME)
@@ -170,7 +186,7 @@ def on_attempt_end(ctx: RequestContext, attempt: Attempt) -> None:
     attrs: dict[str, Any] = {
         "proxy_core.attempt": attempt.index,
         "proxy_core.target": attempt.target.name,
-        "gen_ai.provider.name": attempt.target.provider.type_name,
+        "gen_ai.provider.name": provider_name(attempt.target.provider.type_name),
         "http.response.status_code": attempt.status or 0,
     }
     if attempt.error is not None:
@@ -211,7 +227,8 @@ def _finish(ctx: RequestContext, span: trace.Span) -> None:
     served = ctx.served_by or (ctx.attempts[-1] if ctx.attempts and ctx.usage else None)
     if served is not None:
         attrs["gen_ai.response.model"] = served.target.model
-        attrs["gen_ai.provider.name"] = served.target.provider.type_name
+        attrs["gen_ai.provider.name"] = provider_name(served.target.provider.type_name)
+        attrs["proxy_core.provider_type"] = served.target.provider.type_name
         attrs["proxy_core.target"] = served.target.name
     attrs.update(_usage_attributes(ctx))
     if ctx.ttft_s is not None:

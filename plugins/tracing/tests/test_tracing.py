@@ -215,3 +215,19 @@ def test_otlp_http_exporter_sends_spans_on_shutdown(
     assert sent.headers["content-type"] == "application/x-protobuf"
     assert b"gen_ai.usage.input_tokens" in sent.body and b"proxy-core" in sent.body
     assert GATEWAY_KEY.encode() not in sent.body and b"sk-upstream-openai-secret" not in sent.body
+
+
+def test_provider_is_named_by_opentelemetrys_well_known_value(
+    gateway_factory: Callable[..., Any], fake_openai: FakeUpstream, tmp_path: Path, sdk: Callable[..., openai.OpenAI]
+) -> None:
+    cfg = config(fake_openai, tmp_path)
+    cfg["providers"]["grok"] = {
+        "type": "xai",
+        "api_key": "xai-k",
+        "base_url": fake_openai.url + "/v1",
+        "models": ["grok-3"],
+    }
+    gw = gateway_factory(cfg)
+    sdk(gw.url).chat.completions.create(model="grok/grok-3", messages=[{"role": "user", "content": "hi"}])
+    a = server_span(gw).attributes
+    assert (a["gen_ai.provider.name"], a["proxy_core.provider_type"]) == ("x_ai", "xai")
