@@ -69,11 +69,18 @@ async def authenticate_headers(
     lowered = dict(headers)
     ctx = RequestContext(gateway, gateway.operations["chat"], lowered, path)
     ctx.client_key = client_key(lowered)
-    principal = await gateway.hooks.authenticate(ctx)
-    if principal is None:
-        raise AuthenticationError("Missing or invalid gateway API key")
+    principal = await authenticate(ctx)
     if admin and not principal.admin:
         raise PermissionDeniedError(f"key '{principal.name}' is not an admin key")
+    return principal
+
+
+async def authenticate(ctx: RequestContext) -> Principal:
+    """Set and return ``ctx.principal`` from the key in the headers (401 without one)."""
+    principal = await ctx.gateway.hooks.authenticate(ctx)
+    if principal is None:
+        raise AuthenticationError(MISSING_KEY_MESSAGE)
+    ctx.principal = principal
     return principal
 
 
@@ -119,11 +126,7 @@ class OperationEndpoint:
         try:
             if gateway.draining:
                 raise ServiceUnavailableError("the gateway is shutting down", code="shutting_down")
-            # The key is in the headers: unauthenticated callers cost no body read or parse.
-            principal = await gateway.hooks.authenticate(ctx)
-            if principal is None:
-                raise AuthenticationError(MISSING_KEY_MESSAGE)
-            ctx.principal = principal
+            await authenticate(ctx)  # from the headers: unauthenticated callers cost no body read
             try:
                 async with asyncio.timeout(server.body_read_timeout_s):
                     raw = await read_body(receive, headers, server.max_body_bytes)
@@ -319,10 +322,7 @@ class RecordedEndpoint:
         try:
             if gateway.draining:
                 raise ServiceUnavailableError("the gateway is shutting down", code="shutting_down")
-            principal = await gateway.hooks.authenticate(ctx)
-            if principal is None:
-                raise AuthenticationError(MISSING_KEY_MESSAGE)
-            ctx.principal = principal
+            await authenticate(ctx)
             await self.serve(ctx, scope, receive, tracked_send)
             ctx.outcome = "completed" if (ctx.status or 500) < 400 else "failed"
         except ProxyError as e:

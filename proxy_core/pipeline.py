@@ -21,8 +21,6 @@ import structlog
 
 from .context import Attempt, RequestContext, Timeouts, UpstreamRequest
 from .errors import (
-    MISSING_KEY_MESSAGE,
-    AuthenticationError,
     GatewayTimeoutError,
     InvalidRequestError,
     NotFoundError,
@@ -58,13 +56,8 @@ class StreamResult:
 
 
 async def execute(ctx: RequestContext) -> JSONResult | StreamResult:
-    """Everything between a parsed body and a result to render."""
+    """Everything between a parsed body (of an authenticated caller) and a result to render."""
     hooks = ctx.gateway.hooks
-    if ctx.principal is None:  # endpoints authenticate before reading the body
-        principal = await hooks.authenticate(ctx)
-        if principal is None:
-            raise AuthenticationError(MISSING_KEY_MESSAGE)
-        ctx.principal = principal
     body = ctx.body
     ctx.operation.validate(body)
     ctx.stream = body.get("stream") is True
