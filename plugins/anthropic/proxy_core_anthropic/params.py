@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from proxy_core.canonical import function_tool, max_output_tokens
 from proxy_core.errors import InvalidRequestError
 
 # model-name prefix -> default max_tokens; first match wins, so longer prefixes first.
@@ -141,12 +142,8 @@ def translate_params(body: dict[str, Any], out: dict[str, Any], default_max: int
 
 
 def _max_tokens(body: dict[str, Any], default_max: int) -> int:
-    for name in ("max_completion_tokens", "max_tokens"):
-        value = body.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise InvalidRequestError(f"'{name}' must be a positive integer", param=name)
+    value = max_output_tokens(body)
+    if value is not None:
         return value
     thinking = body.get("thinking")
     budget = thinking.get("budget_tokens") if isinstance(thinking, dict) else None
@@ -170,20 +167,15 @@ def translate_tools(tools: Any) -> list[dict[str, Any]]:
                 f"tools[{i}]: only function tools with a name are supported (got type {kind!r})",
                 param=f"tools[{i}]",
             )
-        schema = fn.get("parameters")
-        if schema is not None and not isinstance(schema, dict):
-            where = f"tools[{i}].function.parameters"
-            raise InvalidRequestError(f"{where} must be a JSON schema object", param=where)
+        tool_fn = function_tool(fn, i)
         converted: dict[str, Any] = {
-            "name": fn["name"],
-            "input_schema": schema if schema is not None else {"type": "object", "properties": {}},
+            "name": tool_fn.name,
+            "input_schema": tool_fn.parameters
+            if tool_fn.parameters is not None
+            else {"type": "object", "properties": {}},
         }
-        description = fn.get("description")
-        if description is not None and not isinstance(description, str):
-            where = f"tools[{i}].function.description"
-            raise InvalidRequestError(f"{where} must be a string", param=where)
-        if description:
-            converted["description"] = description
+        if tool_fn.description:
+            converted["description"] = tool_fn.description
         if "cache_control" in tool:
             converted["cache_control"] = cache_control(tool["cache_control"], f"tools[{i}]")
         out.append(converted)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from proxy_core.canonical import tool_call
 from proxy_core.errors import InvalidRequestError
 
 from .params import cache_control, translate_params
@@ -251,22 +250,8 @@ def _thinking_block(block: Any, i: int) -> Block:
 
 
 def _tool_use(call: Any, where: str) -> Block:
-    fn = call.get("function") if isinstance(call, dict) else None
-    if not isinstance(fn, dict) or not isinstance(call.get("id"), str) or not isinstance(fn.get("name"), str):
-        raise InvalidRequestError(f"{where} must have a string 'id' and 'function.name'", param=where)
-    arguments = fn.get("arguments")
-    if arguments is None or arguments == "":
-        args: Any = {}
-    elif isinstance(arguments, str):
-        try:
-            args = orjson.loads(arguments)
-        except orjson.JSONDecodeError:
-            raise InvalidRequestError(f"{where}.function.arguments is not valid JSON", param=where) from None
-    else:
-        args = arguments
-    if not isinstance(args, dict):
-        raise InvalidRequestError(f"{where}.function.arguments must encode a JSON object", param=where)
-    return {"type": "tool_use", "id": call["id"], "name": fn["name"], "input": args}
+    found = tool_call(call, where)
+    return {"type": "tool_use", "id": found.id, "name": found.name, "input": found.arguments}
 
 
 def _tool_result(msg: dict[str, Any], i: int) -> Block:

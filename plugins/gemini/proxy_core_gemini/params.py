@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from proxy_core.canonical import max_output_tokens
 from proxy_core.errors import InvalidRequestError
 
 from .parts import MEDIA_RESOLUTION, PartContext
@@ -79,14 +80,9 @@ def _generation_config(
     n = body.get("n")
     if n is not None and n != 1:
         raise InvalidRequestError("'n' must be 1: the gateway returns one choice from Gemini models", param="n")
-    for name in ("max_completion_tokens", "max_tokens"):
-        value = body.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise InvalidRequestError(f"'{name}' must be a positive integer", param=name)
-        config["maxOutputTokens"] = value
-        break
+    max_tokens = max_output_tokens(body)
+    if max_tokens is not None:
+        config["maxOutputTokens"] = max_tokens
     stop = _stop_sequences(body.get("stop"))
     if stop:
         config["stopSequences"] = stop

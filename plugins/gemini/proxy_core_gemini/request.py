@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from proxy_core.canonical import function_tool, tool_call
 from proxy_core.errors import InvalidRequestError
 
 from .parts import Part, PartContext, user_part
@@ -137,23 +138,9 @@ def _text_signature(blocks: Any, i: int) -> str | None:
 
 
 def _function_call(call: Any, where: str, names: dict[str, str]) -> Part:
-    fn = call.get("function") if isinstance(call, dict) else None
-    if not isinstance(fn, dict) or not isinstance(call.get("id"), str) or not isinstance(fn.get("name"), str):
-        raise InvalidRequestError(f"{where} must have a string 'id' and 'function.name'", param=where)
-    arguments = fn.get("arguments")
-    if arguments is None or arguments == "":
-        args: Any = {}
-    elif isinstance(arguments, str):
-        try:
-            args = orjson.loads(arguments)
-        except orjson.JSONDecodeError:
-            raise InvalidRequestError(f"{where}.function.arguments is not valid JSON", param=where) from None
-    else:
-        args = arguments
-    if not isinstance(args, dict):
-        raise InvalidRequestError(f"{where}.function.arguments must encode a JSON object", param=where)
-    names[call["id"]] = fn["name"]
-    part: Part = {"functionCall": {"name": fn["name"], "args": args}}
+    found = tool_call(call, where)
+    names[found.id] = found.name
+    part: Part = {"functionCall": {"name": found.name, "args": found.arguments}}
     signature = call.get("thought_signature")
     if isinstance(signature, str) and signature:
         part["thoughtSignature"] = signature
@@ -220,19 +207,12 @@ def translate_tools(tools: Any) -> list[dict[str, Any]]:
                 f"tools[{i}]: only function tools with a name (or google_search) are supported (got type {kind!r})",
                 param=f"tools[{i}]",
             )
-        declaration: dict[str, Any] = {"name": fn["name"]}
-        description = fn.get("description")
-        if description is not None and not isinstance(description, str):
-            where = f"tools[{i}].function.description"
-            raise InvalidRequestError(f"{where} must be a string", param=where)
-        if description:
-            declaration["description"] = description
-        schema = fn.get("parameters")
-        if schema is not None and not isinstance(schema, dict):
-            where = f"tools[{i}].function.parameters"
-            raise InvalidRequestError(f"{where} must be a JSON schema object", param=where)
-        if schema:
-            declaration["parametersJsonSchema"] = schema
+        tool_fn = function_tool(fn, i)
+        declaration: dict[str, Any] = {"name": tool_fn.name}
+        if tool_fn.description:
+            declaration["description"] = tool_fn.description
+        if tool_fn.parameters:
+            declaration["parametersJsonSchema"] = tool_fn.parameters
         declarations.append(declaration)
     out: list[dict[str, Any]] = []
     if declarations:
