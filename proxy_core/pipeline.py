@@ -387,7 +387,7 @@ class UpstreamStream:
         if converter is not None:
             transforms = [*transforms, converter.feed]
         self.transforms = transforms
-        self._chunks: AsyncIterator[bytes] = response.aiter_bytes()
+        self._chunks: AsyncIterator[bytes] = attempt.target.provider.stream_bytes(response)
         self._parser = SSEParser()
         self._done = False
         self._pending: ProxyError | None = None

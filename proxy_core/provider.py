@@ -9,6 +9,7 @@ hands the answer to ``parse_response`` / ``stream_translator`` / ``parse_error``
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import httpx
@@ -112,6 +113,11 @@ class Provider:
 
     def stream_translator(self, ctx: RequestContext, attempt: Attempt) -> StreamTranslator:
         raise NotImplementedError
+
+    def stream_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        """A streamed answer's bytes as SSE, for ``stream_translator``. Providers whose
+        streams are framed otherwise (Bedrock's binary event stream) convert them here."""
+        return response.aiter_bytes()
 
     def usage_of(self, ctx: RequestContext, response: dict[str, Any]) -> dict[str, Any] | None:
         """A complete response's usage in OpenAI names (``prompt_tokens``...), for

@@ -1,7 +1,6 @@
 """The account's ``httpx.Auth`` flow: SigV4 (service ``bedrock``) or a Bedrock API key.
 
-It also re-frames event-stream answers as SSE (:mod:`.eventstream`) for the core's
-stream reader, and notes the request's path in a context variable so an AccessDenied
+It also notes the request's path in a context variable so an AccessDenied
 answer can name the IAM action that request needed.
 """
 
@@ -14,7 +13,6 @@ import httpx
 from proxy_core_aws import CredentialSource, sign
 
 from .config import SERVICE
-from .eventstream import wrap_if_event_stream
 
 # The path of the last request this task sent through a Bedrock client.
 LAST_PATH: ContextVar[str | None] = ContextVar("bedrock_request_path", default=None)
@@ -34,8 +32,7 @@ class BedrockAuth(httpx.Auth):
             sign(request, await self.credentials.get(), SERVICE, self.region)
         else:
             request.headers["authorization"] = self._bearer
-        response = yield request
-        wrap_if_event_stream(response)
+        yield request
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("Bedrock accounts are served by the gateway's async client only")

@@ -2,7 +2,7 @@
 
 ConverseStream and InvokeModelWithResponseStream answer in AWS's binary event-stream
 framing (prelude, typed headers, payload, CRCs), not SSE. The core's stream reader cuts
-SSE events, so the account's client re-frames each binary message as one SSE event:
+SSE events, so the provider's ``stream_bytes`` re-frames each binary message as one SSE event:
 frames are decoded by botocore's own parser (:class:`botocore.eventstream.
 EventStreamBuffer`, CRCs checked), and each becomes ``event: <:event-type>`` with the
 payload as ``data``. Exceptions (``:message-type`` ``exception`` or ``error``) become
@@ -53,37 +53,28 @@ def frame_to_sse(headers: dict[str, object], payload: bytes) -> bytes:
     return _exception(str(headers.get(":error-code", "error")), str(headers.get(":error-message", "")))
 
 
-class EventStreamAsSSE(httpx.AsyncByteStream):
-    """Wraps a response's byte stream: binary event-stream in, SSE bytes out."""
+async def event_stream_as_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Binary event-stream bytes in, SSE bytes out."""
+    from botocore.eventstream import EventStreamBuffer, ParserError  # botocore only where Bedrock streams
 
-    def __init__(self, inner: httpx.AsyncByteStream) -> None:
-        self._inner = inner
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        from botocore.eventstream import EventStreamBuffer, ParserError  # botocore only where Bedrock streams
-
-        buffer = EventStreamBuffer()
-        pending = 0  # bytes fed but not yet part of a whole frame
-        async for chunk in self._inner:
-            buffer.add_data(chunk)
-            pending += len(chunk)
-            out = []
-            try:
-                for message in buffer:
-                    pending -= message.prelude.total_length
-                    out.append(frame_to_sse(message.headers, message.payload))
-            except ParserError as e:
-                yield b"".join(out) + _exception("malformedEventStream", f"a corrupt event-stream frame ({e})")
-                return
-            if out:
-                yield b"".join(out)
-        if pending:
-            yield _exception("malformedEventStream", "the event stream ended in the middle of a frame")
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+    buffer = EventStreamBuffer()
+    pending = 0  # bytes fed but not yet part of a whole frame
+    async for chunk in chunks:
+        buffer.add_data(chunk)
+        pending += len(chunk)
+        out = []
+        try:
+            for message in buffer:
+                pending -= message.prelude.total_length
+                out.append(frame_to_sse(message.headers, message.payload))
+        except ParserError as e:
+            yield b"".join(out) + _exception("malformedEventStream", f"a corrupt event-stream frame ({e})")
+            return
+        if out:
+            yield b"".join(out)
+    if pending:
+        yield _exception("malformedEventStream", "the event stream ended in the middle of a frame")
 
 
-def wrap_if_event_stream(response: httpx.Response) -> None:
-    if response.status_code == 200 and response.headers.get("content-type", "").startswith(CONTENT_TYPE):
-        response.stream = EventStreamAsSSE(response.stream)  # type: ignore[arg-type]
+def is_event_stream(response: httpx.Response) -> bool:
+    return response.headers.get("content-type", "").startswith(CONTENT_TYPE)

@@ -20,6 +20,7 @@ for them. Structured output goes through the structured-output plugin's forced t
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -39,6 +40,7 @@ from .config import BedrockConfig
 from .converse_request import chat_to_converse
 from .converse_response import converse_to_chat
 from .errors import bedrock_error
+from .eventstream import event_stream_as_sse, is_event_stream
 from .families import ANTHROPIC, family
 from .streams import ConverseChatStream, InvokeStream
 
@@ -91,6 +93,11 @@ class BedrockProvider(Provider):
 
     def secrets(self) -> list[str]:
         return super().secrets() + runtime_secrets(self.credentials)
+
+    def stream_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        if is_event_stream(response):
+            return event_stream_as_sse(response.aiter_bytes())
+        return response.aiter_bytes()
 
     def http_auth(self) -> httpx.Auth:
         return BedrockAuth(self.settings.region, credentials=self.credentials, api_key=self.api_key)
