@@ -6,7 +6,7 @@ plugin authors get the same fixtures: ``fake_openai``, ``fake_anthropic``,
 """
 
 from .fake_upstream import FakeUpstream, RecordedRequest, Reply
-from .server import GATEWAY_KEY, BackgroundLoop, RunningGateway, default_config
+from .server import GATEWAY_KEY, BackgroundLoop, RunningGateway, default_config, run_fake, serve_gateway
 
 __all__ = [
     "GATEWAY_KEY",
@@ -16,4 +16,6 @@ __all__ = [
     "Reply",
     "RunningGateway",
     "default_config",
+    "run_fake",
+    "serve_gateway",
 ]

@@ -9,7 +9,7 @@ import pytest
 
 from ..gateway import Gateway
 from .fake_upstream import FakeUpstream
-from .server import GATEWAY_KEY, BackgroundLoop, RunningGateway, default_config
+from .server import GATEWAY_KEY, BackgroundLoop, RunningGateway, default_config, run_fake, serve_gateway
 
 
 @pytest.fixture(scope="session")
@@ -19,21 +19,14 @@ def proxy_core_loop() -> Iterator[BackgroundLoop]:
     loop.close()
 
 
-def _fake(kind: str, loop: BackgroundLoop) -> Iterator[FakeUpstream]:
-    fake = FakeUpstream(kind)
-    loop.run(fake.start())
-    yield fake
-    loop.run(fake.stop())
-
-
 @pytest.fixture(scope="session")
 def _fake_openai_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakeUpstream]:
-    yield from _fake("openai", proxy_core_loop)
+    yield from run_fake(proxy_core_loop, FakeUpstream("openai"))
 
 
 @pytest.fixture(scope="session")
 def _fake_anthropic_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakeUpstream]:
-    yield from _fake("anthropic", proxy_core_loop)
+    yield from run_fake(proxy_core_loop, FakeUpstream("anthropic"))
 
 
 @pytest.fixture
@@ -135,10 +128,7 @@ def shared_gateway(build_config: Callable[[str, str], dict[str, Any]]) -> tuple[
     def session_fixture(
         proxy_core_loop: BackgroundLoop, _fake_anthropic_server: FakeUpstream, _fake_openai_server: FakeUpstream
     ) -> Iterator[RunningGateway]:
-        config = build_config(_fake_anthropic_server.url, _fake_openai_server.url)
-        gw = RunningGateway(Gateway(config), proxy_core_loop).start()
-        yield gw
-        gw.stop()
+        yield from serve_gateway(proxy_core_loop, build_config(_fake_anthropic_server.url, _fake_openai_server.url))
 
     @pytest.fixture(name="gateway")
     def gateway_fixture(

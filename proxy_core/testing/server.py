@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Coroutine, Iterator
+from typing import Any, Protocol, TypeVar
 
 import uvicorn
 
@@ -99,3 +99,31 @@ def default_config(openai_url: str | None = None, anthropic_url: str | None = No
         "auth": {"keys": [{"name": "test", "key": GATEWAY_KEY, "user": "tester", "teams": ["qa"]}]},
         "providers": providers,
     }
+
+
+class _Served(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+F = TypeVar("F", bound=_Served)
+
+
+def run_fake(loop: BackgroundLoop, fake: F) -> Iterator[F]:
+    """Start a fake upstream (anything with async ``start`` / ``stop``) on the kit's loop for
+    a fixture's lifetime: ``yield from run_fake(proxy_core_loop, FakeBedrock())``."""
+    loop.run(fake.start())
+    try:
+        yield fake
+    finally:
+        loop.run(fake.stop())
+
+
+def serve_gateway(loop: BackgroundLoop, config: dict[str, Any]) -> Iterator[RunningGateway]:
+    """A gateway for ``config`` served over real HTTP for a fixture's lifetime (a session
+    gateway: ``yield from serve_gateway(proxy_core_loop, my_config(fake.url))``)."""
+    gw = RunningGateway(Gateway(config), loop).start()
+    try:
+        yield gw
+    finally:
+        gw.stop()

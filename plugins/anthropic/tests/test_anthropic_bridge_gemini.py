@@ -10,7 +10,7 @@ from typing import Any
 import anthropic
 import pytest
 
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, Reply, RunningGateway
+from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, Reply, RunningGateway, run_fake
 from proxy_core.testing.fake_gemini import GEMINI_KEY, FakeGemini, gemini_answer, gemini_events
 
 MODEL = "gemini-main/gemini-2.5-flash"
@@ -20,10 +20,7 @@ USAGE = {"promptTokenCount": 40, "candidatesTokenCount": 6, "thoughtsTokenCount"
 
 @pytest.fixture(scope="module")
 def gemini(proxy_core_loop: BackgroundLoop) -> Iterator[FakeGemini]:
-    fake = FakeGemini()
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, FakeGemini())
 
 
 @pytest.fixture

@@ -12,24 +12,17 @@ import openai
 import pytest
 from aws_fakes import FakePlatform, FakeSTS, platform_config
 
-from proxy_core.gateway import Gateway
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, RunningGateway
+from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, RunningGateway, run_fake, serve_gateway
 
 
 @pytest.fixture(scope="session")
 def _platform_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakePlatform]:
-    fake = FakePlatform()
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, FakePlatform())
 
 
 @pytest.fixture(scope="session")
 def _sts_server(proxy_core_loop: BackgroundLoop, _platform_server: FakePlatform) -> Iterator[FakeSTS]:
-    fake = FakeSTS(_platform_server)
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, FakeSTS(_platform_server))
 
 
 @pytest.fixture
@@ -53,9 +46,7 @@ def gateway_config(platform: FakePlatform, sts: FakeSTS) -> dict[str, Any]:
 def _platform_gateway(
     proxy_core_loop: BackgroundLoop, _platform_server: FakePlatform, _sts_server: FakeSTS
 ) -> Iterator[RunningGateway]:
-    gw = RunningGateway(Gateway(platform_config(_platform_server.url, _sts_server.url)), proxy_core_loop).start()
-    yield gw
-    gw.stop()
+    yield from serve_gateway(proxy_core_loop, platform_config(_platform_server.url, _sts_server.url))
 
 
 @pytest.fixture

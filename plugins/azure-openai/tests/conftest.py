@@ -9,16 +9,12 @@ import openai
 import pytest
 from azure_openai_fake import AzureFake, azure_config
 
-from proxy_core.gateway import Gateway
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway
+from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
 
 
 @pytest.fixture(scope="session")
 def _azure_server(proxy_core_loop: BackgroundLoop) -> Iterator[AzureFake]:
-    fake = AzureFake()
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, AzureFake())
 
 
 @pytest.fixture
@@ -31,10 +27,7 @@ def azure(_azure_server: AzureFake) -> AzureFake:
 def _azure_gateway(
     proxy_core_loop: BackgroundLoop, _azure_server: AzureFake, _fake_openai_server: FakeUpstream
 ) -> Iterator[RunningGateway]:
-    gw = RunningGateway(Gateway(azure_config(_azure_server.url, _fake_openai_server.url)), proxy_core_loop)
-    gw.start()
-    yield gw
-    gw.stop()
+    yield from serve_gateway(proxy_core_loop, azure_config(_azure_server.url, _fake_openai_server.url))
 
 
 @pytest.fixture

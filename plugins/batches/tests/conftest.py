@@ -10,15 +10,12 @@ from typing import Any
 import pytest
 from batches_fakes import ACCESS_KEY_ID, ALICE_KEY, BOB_KEY, REGION, SECRET_KEY, WORKSPACE, Charges, FakeAwsPlatform
 
-from proxy_core.testing import BackgroundLoop, FakeUpstream, RunningGateway, default_config
+from proxy_core.testing import BackgroundLoop, FakeUpstream, RunningGateway, default_config, run_fake
 
 
 @pytest.fixture(scope="session")
 def _aws_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakeAwsPlatform]:
-    fake = FakeAwsPlatform()
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, FakeAwsPlatform())
 
 
 @pytest.fixture

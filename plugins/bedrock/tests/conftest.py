@@ -11,25 +11,18 @@ import openai
 import pytest
 from bedrock_fakes import FakeSTS, bedrock_config
 
-from proxy_core.gateway import Gateway
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway
+from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
 from proxy_core.testing.fake_bedrock import FakeBedrock
 
 
 @pytest.fixture(scope="session")
 def _bedrock_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakeBedrock]:
-    fake = FakeBedrock()
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, FakeBedrock())
 
 
 @pytest.fixture(scope="session")
 def _sts_server(proxy_core_loop: BackgroundLoop, _bedrock_server: FakeBedrock) -> Iterator[FakeSTS]:
-    fake = FakeSTS(_bedrock_server)
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, FakeSTS(_bedrock_server))
 
 
 @pytest.fixture
@@ -57,9 +50,7 @@ def _bedrock_gateway(
     _fake_anthropic_server: FakeUpstream,
 ) -> Iterator[RunningGateway]:
     config = bedrock_config(_bedrock_server.url, _sts_server.url, _fake_anthropic_server.url)
-    gw = RunningGateway(Gateway(config), proxy_core_loop).start()
-    yield gw
-    gw.stop()
+    yield from serve_gateway(proxy_core_loop, config)
 
 
 @pytest.fixture

@@ -10,17 +10,13 @@ import openai
 import pytest
 from gemini_helpers import gemini_config
 
-from proxy_core.gateway import Gateway
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway
+from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
 from proxy_core.testing.fake_gemini import FakeGemini
 
 
 @pytest.fixture(scope="session")
 def _gemini_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakeGemini]:
-    fake = FakeGemini()
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, FakeGemini())
 
 
 @pytest.fixture
@@ -33,10 +29,7 @@ def gemini(_gemini_server: FakeGemini) -> FakeGemini:
 def _gemini_gateway(
     proxy_core_loop: BackgroundLoop, _gemini_server: FakeGemini, _fake_anthropic_server: FakeUpstream
 ) -> Iterator[RunningGateway]:
-    gw = RunningGateway(Gateway(gemini_config(_gemini_server.url, _fake_anthropic_server.url)), proxy_core_loop)
-    gw.start()
-    yield gw
-    gw.stop()
+    yield from serve_gateway(proxy_core_loop, gemini_config(_gemini_server.url, _fake_anthropic_server.url))
 
 
 @pytest.fixture

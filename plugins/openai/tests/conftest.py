@@ -9,16 +9,12 @@ import openai
 import pytest
 from openai_family_fake import FamilyFake, family_config
 
-from proxy_core.gateway import Gateway
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway
+from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
 
 
 @pytest.fixture(scope="session")
 def _family_server(proxy_core_loop: BackgroundLoop) -> Iterator[FamilyFake]:
-    fake = FamilyFake()
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, FamilyFake())
 
 
 @pytest.fixture
@@ -31,10 +27,7 @@ def family(_family_server: FamilyFake) -> FamilyFake:
 def _family_gateway(
     proxy_core_loop: BackgroundLoop, _family_server: FamilyFake, _fake_anthropic_server: FakeUpstream
 ) -> Iterator[RunningGateway]:
-    gw = RunningGateway(Gateway(family_config(_family_server.url, _fake_anthropic_server.url)), proxy_core_loop)
-    gw.start()
-    yield gw
-    gw.stop()
+    yield from serve_gateway(proxy_core_loop, family_config(_family_server.url, _fake_anthropic_server.url))
 
 
 @pytest.fixture

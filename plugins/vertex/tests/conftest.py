@@ -13,17 +13,13 @@ import openai
 import pytest
 from vertex_helpers import CLIENT_EMAIL, PROJECT, STATIC_TOKEN, service_account_file, vertex_config
 
-from proxy_core.gateway import Gateway
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway
+from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
 from proxy_core.testing.fake_vertex import FakeGoogleToken, FakeVertex
 
 
 @pytest.fixture(scope="session")
 def _token_server(proxy_core_loop: BackgroundLoop) -> Iterator[FakeGoogleToken]:
-    fake = FakeGoogleToken()
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, FakeGoogleToken())
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +33,7 @@ def sa_path(tmp_path_factory: pytest.TempPathFactory, _token_server: FakeGoogleT
 def _vertex_server(proxy_core_loop: BackgroundLoop, _token_server: FakeGoogleToken) -> Iterator[FakeVertex]:
     fake = FakeVertex(PROJECT, _token_server)
     fake.tokens.add(STATIC_TOKEN)
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, fake)
 
 
 @pytest.fixture
@@ -64,9 +58,7 @@ def _vertex_gateway(
     proxy_core_loop: BackgroundLoop, _vertex_server: FakeVertex, _fake_anthropic_server: FakeUpstream, sa_path: Path
 ) -> Iterator[RunningGateway]:
     config = vertex_config(_vertex_server.url, _fake_anthropic_server.url, sa_path)
-    gw = RunningGateway(Gateway(config), proxy_core_loop).start()
-    yield gw
-    gw.stop()
+    yield from serve_gateway(proxy_core_loop, config)
 
 
 @pytest.fixture

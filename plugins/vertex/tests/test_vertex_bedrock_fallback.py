@@ -11,7 +11,7 @@ import openai
 import pytest
 from vertex_helpers import CLAUDE
 
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, RunningGateway
+from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, RunningGateway, run_fake
 from proxy_core.testing.fake_bedrock import API_KEY, FakeBedrock, aws_error
 from proxy_core.testing.fake_gemini import google_error
 from proxy_core.testing.fake_vertex import FakeVertex
@@ -21,10 +21,7 @@ BEDROCK_CLAUDE = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 @pytest.fixture(scope="module")
 def bedrock(proxy_core_loop: BackgroundLoop) -> Iterator[FakeBedrock]:
-    fake = FakeBedrock()
-    proxy_core_loop.run(fake.start())
-    yield fake
-    proxy_core_loop.run(fake.stop())
+    yield from run_fake(proxy_core_loop, FakeBedrock())
 
 
 @pytest.fixture
