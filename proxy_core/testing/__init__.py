@@ -6,7 +6,7 @@ plugin authors get the same fixtures: ``fake_openai``, ``fake_anthropic``,
 """
 
 from .fake_upstream import FakeUpstream, RecordedRequest, Reply
-from .server import GATEWAY_KEY, BackgroundLoop, RunningGateway, default_config, run_fake, serve_gateway
+from .server import GATEWAY_KEY, BackgroundLoop, RunningGateway, ServedApp, default_config, run_fake, serve_gateway
 
 __all__ = [
     "GATEWAY_KEY",
@@ -15,6 +15,7 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "RunningGateway",
+    "ServedApp",
     "default_config",
     "run_fake",
     "serve_gateway",

@@ -6,7 +6,7 @@ import asyncio
 import socket
 import threading
 from collections.abc import Coroutine, Iterator
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 import uvicorn
 
@@ -34,11 +34,11 @@ class BackgroundLoop:
         self.loop.close()
 
 
-class RunningGateway:
-    """A gateway served by uvicorn on 127.0.0.1 (real HTTP), in the background loop."""
+class ServedApp:
+    """Any ASGI app (a gateway, or a host app mounting one) served by uvicorn on 127.0.0.1
+    (real HTTP), in the background loop."""
 
-    def __init__(self, gateway: Gateway, loop: BackgroundLoop) -> None:
-        self.gateway = gateway
+    def __init__(self, app: Any, loop: BackgroundLoop) -> None:
         self._loop = loop
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -46,7 +46,7 @@ class RunningGateway:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
-        config = uvicorn.Config(gateway.app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
         self.server = uvicorn.Server(config)
         self._task: asyncio.Future[None] | None = None
 
@@ -54,7 +54,7 @@ class RunningGateway:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> RunningGateway:
+    def start(self) -> Self:
         async def boot() -> None:
             self._task = asyncio.ensure_future(self.server.serve(sockets=[self._sock]))
             while not self.server.started:
@@ -66,16 +66,27 @@ class RunningGateway:
         return self
 
     def stop(self) -> None:
-        async def down() -> None:
-            self.server.should_exit = True
-            if self._task is not None:
-                await self._task
-                self._task = None
-            if self.gateway.started:  # mounted without lifespan: started lazily
-                await self.gateway.stop()
-
-        self._loop.run(down())
+        self._loop.run(self._down())
         self._sock.close()
+
+    async def _down(self) -> None:
+        self.server.should_exit = True
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+
+class RunningGateway(ServedApp):
+    """A gateway served over real HTTP (see :class:`ServedApp`)."""
+
+    def __init__(self, gateway: Gateway, loop: BackgroundLoop) -> None:
+        super().__init__(gateway.app, loop)
+        self.gateway = gateway
+
+    async def _down(self) -> None:
+        await super()._down()
+        if self.gateway.started:  # mounted without lifespan: started lazily
+            await self.gateway.stop()
 
 
 def default_config(openai_url: str | None = None, anthropic_url: str | None = None) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_helpers import ServedApp, console_config
+from console_helpers import console_config
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from proxy_core import Gateway
-from proxy_core.testing import BackgroundLoop, FakeUpstream
+from proxy_core.testing import BackgroundLoop, FakeUpstream, ServedApp
 from proxy_core.testing.subprocess_gateway import served
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -3,14 +3,8 @@ on the test kit's background loop (for the console mounted under a prefix)."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from pathlib import Path
 from typing import Any
-
-import uvicorn
-
-from proxy_core.testing import BackgroundLoop
 
 ADMIN_KEY = "sk-console-admin-0123456789"
 USER_KEY = "sk-console-user-0123456789"
@@ -52,35 +46,3 @@ def console_config(openai_url: str, anthropic_url: str, state_dir: Path) -> dict
             "fallback": {"retry": {"attempts": 1}, "health": {"failures": 1, "window_s": 60, "cooldown_s": 300}},
         },
     }
-
-
-class ServedApp:
-    """Any ASGI app (e.g. a host app mounting the gateway) served by uvicorn on 127.0.0.1."""
-
-    def __init__(self, app: Any, loop: BackgroundLoop) -> None:
-        self._loop = loop
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-        self._task: asyncio.Future[None] | None = None
-
-    def start(self) -> ServedApp:
-        async def boot() -> None:
-            self._task = asyncio.ensure_future(self.server.serve(sockets=[self._sock]))
-            while not self.server.started:
-                if self._task.done():
-                    self._task.result()
-                await asyncio.sleep(0.005)
-
-        self._loop.run(boot())
-        return self
-
-    def stop(self) -> None:
-        async def down() -> None:
-            self.server.should_exit = True
-            if self._task is not None:
-                await self._task
-
-        self._loop.run(down())
-        self._sock.close()
