@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -135,7 +135,7 @@ class RequestContext:
     body: dict[str, Any] = field(default_factory=dict)
     method: str = "POST"  # client operations are POSTs; plugin routes (/files) set theirs
     raw_body: bytes = b""  # the client's bytes: later attempts parse their own copy from it
-    request_id: str = field(default_factory=lambda: "req_" + uuid.uuid4().hex)
+    request_id: str = field(default_factory=lambda: "req_" + os.urandom(16).hex())
     started: float = field(default_factory=time.monotonic)
     started_wall: float = field(default_factory=time.time)
     client_key: str | None = None  # the raw gateway key; auth plugins only, never logged

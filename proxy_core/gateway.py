@@ -30,6 +30,7 @@ from .middleware import GatewayMiddleware
 from .operations import CHAT, COUNT_TOKENS, MESSAGES, Operation
 from .plugins import Hooks, make_plugin_manager
 from .provider import Provider
+from .upstream import DirectClient
 
 log = structlog.get_logger("proxy_core.gateway")
 
@@ -65,7 +66,8 @@ class Gateway:
         self.hooks.register_routes(self._register_route, self)
         self._transport = transport
         self.clients: dict[str, httpx.AsyncClient] = {}
-        self.direct_transports: dict[str, httpx.AsyncBaseTransport | None] = {}
+        # Accounts whose hot-path calls skip httpx (see proxy_core.upstream).
+        self.direct_clients: dict[str, DirectClient] = {}
         self.started = False
         self.draining = False
         self.inflight = 0
@@ -176,18 +178,19 @@ class Gateway:
         # httpcore's pool scans every connection on every request, several times slower.
         transport = self._transport(name) if self._transport else _upstream_transport(limits)
         auth = provider.http_auth()
-        # Accounts without an auth flow skip the client's send layers (auth, redirects,
-        # cookies) and call its transport, which instrumentation wraps all the same.
-        self.direct_transports[name] = transport if auth is None else None
-        return httpx.AsyncClient(
+        timeout = httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
+        client = httpx.AsyncClient(
             base_url=provider.base_url,
             auth=auth,
-            timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
+            timeout=timeout,
             limits=limits,
             transport=transport,
             trust_env=False,
             follow_redirects=False,
         )
+        if auth is None and isinstance(transport, AiohttpTransport):
+            self.direct_clients[name] = DirectClient(transport, str(client.base_url), timeout)
+        return client
 
     def begin_drain(self, grace_s: float | None = None) -> None:
         """From now on /readyz fails and new requests get 503. In-flight requests go on for
@@ -218,6 +221,7 @@ class Gateway:
             await asyncio.sleep(0.01)
         await self.hooks.gateway_stopping(self)
         clients, self.clients = self.clients, {}
+        self.direct_clients = {}
         for client in clients.values():
             await client.aclose()
         self.started = False

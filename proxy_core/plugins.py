@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
@@ -84,17 +85,33 @@ def plugin_report(pm: pluggy.PluginManager) -> list[tuple[str, list[str]]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class HookImpl:
+    """One plugin's implementation of a hook, ready to call: the arguments it declares."""
+
+    plugin: str
+    function: Callable[..., Any]
+    argnames: tuple[str, ...]
+    is_async: bool
+
+    def __call__(self, kwargs: dict[str, Any]) -> Any:
+        return self.function(*[kwargs[a] for a in self.argnames])
+
+
 class Hooks:
     """One typed method per hook: the pipeline never calls ``pm.hook.x(**kw)`` blind.
 
-    Hooks without implementations are detected once, at start-up, and skipped.
+    The implementations are compiled once, at start-up, in pluggy's call order (the
+    plugin list is fixed once the gateway is built): a request walks plain tuples, with
+    no per-call hook lookup, argument mapping or awaitable check of sync results.
     """
 
     def __init__(self, pm: pluggy.PluginManager, trace: bool = False) -> None:
         self.pm = pm
-        self._h = pm.hook
         self._trace = trace
-        self.has = {name: bool(getattr(pm.hook, name).get_hookimpls()) for name in _hook_names()}
+        self.impls: dict[str, tuple[HookImpl, ...]] = {name: _compile(pm, name) for name in _hook_names()}
+        self.has = {name: bool(impls) for name, impls in self.impls.items()}
+        self._h = pm.hook
 
     # start-up / shutdown
     def register_providers(self, register: Callable[[str, type], None]) -> None:
@@ -105,15 +122,14 @@ class Hooks:
 
     async def gateway_started(self, gateway: Gateway) -> None:
         # One at a time, awaiting each: a failing plugin must not leave others' coroutines unawaited.
-        for impl in reversed(self._h.gateway_started.get_hookimpls()):
-            await await_me_maybe(_call(impl, {"gateway": gateway}))
+        await self._all("gateway_started", {"gateway": gateway})
 
     async def gateway_stopping(self, gateway: Gateway) -> None:
-        for impl in reversed(self._h.gateway_stopping.get_hookimpls()):
+        for impl in self.impls["gateway_stopping"]:
             try:
-                await await_me_maybe(_call(impl, {"gateway": gateway}))
+                await await_me_maybe(impl({"gateway": gateway}))
             except Exception:
-                log.exception("plugin.shutdown_failed", plugin=impl.plugin_name)
+                log.exception("plugin.shutdown_failed", plugin=impl.plugin)
 
     # per request
     async def authenticate(self, ctx: RequestContext) -> Principal | None:
@@ -125,81 +141,97 @@ class Hooks:
         return result
 
     async def authorize(self, ctx: RequestContext) -> None:
-        if self.has["authorize"]:
-            for result in self._h.authorize(ctx=ctx):
-                await await_me_maybe(result)
+        await self._all("authorize", {"ctx": ctx})
 
     # per attempt
     async def prepare_request(self, ctx: RequestContext, attempt: Attempt) -> None:
-        if self.has["prepare_request"]:
-            for result in self._h.prepare_request(ctx=ctx, attempt=attempt):
-                await await_me_maybe(result)
+        await self._all("prepare_request", {"ctx": ctx, "attempt": attempt})
 
     def operation_bridge(self, ctx: RequestContext, attempt: Attempt) -> OperationBridge | None:
-        if not self.has["operation_bridge"]:
-            return None
-        bridge: OperationBridge | None = self._h.operation_bridge(ctx=ctx, attempt=attempt)
+        bridge: OperationBridge | None = self._first_sync("operation_bridge", {"ctx": ctx, "attempt": attempt})
         return bridge
 
     async def prepare_upstream_request(self, ctx: RequestContext, attempt: Attempt, request: UpstreamRequest) -> None:
-        if self.has["prepare_upstream_request"]:
-            for result in self._h.prepare_upstream_request(ctx=ctx, attempt=attempt, request=request):
-                await await_me_maybe(result)
+        await self._all("prepare_upstream_request", {"ctx": ctx, "attempt": attempt, "request": request})
 
     def select_targets(self, ctx: RequestContext, targets: list[Target]) -> list[Target]:
-        if not self.has["select_targets"]:
-            return targets
-        chosen = self._h.select_targets(ctx=ctx, targets=targets)
+        chosen: list[Target] | None = self._first_sync("select_targets", {"ctx": ctx, "targets": targets})
         return targets if chosen is None else chosen
 
     def retry_delay(self, ctx: RequestContext, attempt: Attempt, error: ProxyError) -> float | None:
-        if not self.has["retry_delay"]:
-            return None
-        delay: float | None = self._h.retry_delay(ctx=ctx, attempt=attempt, error=error)
+        delay: float | None = self._first_sync("retry_delay", {"ctx": ctx, "attempt": attempt, "error": error})
         return delay
 
     def should_fallback(self, ctx: RequestContext, attempt: Attempt, error: ProxyError) -> bool:
-        return bool(self._h.should_fallback(ctx=ctx, attempt=attempt, error=error))
+        return bool(self._first_sync("should_fallback", {"ctx": ctx, "attempt": attempt, "error": error}))
 
     def transform_response(self, ctx: RequestContext, attempt: Attempt, response: dict[str, Any]) -> None:
-        if self.has["transform_response"]:
-            self._h.transform_response(ctx=ctx, attempt=attempt, response=response)
+        self._all_sync("transform_response", {"ctx": ctx, "attempt": attempt, "response": response})
 
     def stream_transformers(self, ctx: RequestContext, attempt: Attempt) -> list[Callable[[Any], list[Any]]]:
-        if not self.has["stream_transformer"]:
-            return []
-        return [t for t in self._h.stream_transformer(ctx=ctx, attempt=attempt) if t is not None]
+        kwargs = {"ctx": ctx, "attempt": attempt}
+        found = [impl(kwargs) for impl in self.impls["stream_transformer"]]
+        return [t for t in found if t is not None]
 
     def on_attempt_end(self, ctx: RequestContext, attempt: Attempt) -> None:
-        if self.has["on_attempt_end"]:
-            self._h.on_attempt_end(ctx=ctx, attempt=attempt)
+        self._all_sync("on_attempt_end", {"ctx": ctx, "attempt": attempt})
 
     def response_headers(self, ctx: RequestContext, headers: dict[str, str]) -> None:
-        if self.has["response_headers"]:
-            self._h.response_headers(ctx=ctx, headers=headers)
+        self._all_sync("response_headers", {"ctx": ctx, "headers": headers})
 
     async def on_request_end(self, ctx: RequestContext) -> None:
-        if self.has["on_request_end"]:
-            for impl in reversed(self._h.on_request_end.get_hookimpls()):
-                try:
-                    await await_me_maybe(_call(impl, {"ctx": ctx}))
-                except Exception:
-                    log.exception("plugin.record_failed", plugin=impl.plugin_name, request_id=ctx.request_id)
+        kwargs = {"ctx": ctx}
+        for impl in self.impls["on_request_end"]:
+            try:
+                result = impl(kwargs)
+                if result is not None and (impl.is_async or inspect.isawaitable(result)):
+                    await result
+            except Exception:
+                log.exception("plugin.record_failed", plugin=impl.plugin, request_id=ctx.request_id)
 
+    # callers
     async def _first(self, name: str, kwargs: dict[str, Any]) -> Any:
         """firstresult over sync and async implementations, in pluggy's call order."""
-        for impl in reversed(getattr(self._h, name).get_hookimpls()):
+        for impl in self.impls[name]:
             if self._trace:
-                log.debug("hook.call", hook=name, plugin=impl.plugin_name)
-            result = await await_me_maybe(_call(impl, kwargs))
+                log.debug("hook.call", hook=name, plugin=impl.plugin)
+            result = impl(kwargs)
+            if result is not None and (impl.is_async or inspect.isawaitable(result)):
+                result = await result
             if result is not None:
                 return result
         return None
 
+    async def _all(self, name: str, kwargs: dict[str, Any]) -> None:
+        for impl in self.impls[name]:
+            if self._trace:
+                log.debug("hook.call", hook=name, plugin=impl.plugin)
+            result = impl(kwargs)
+            if result is not None and (impl.is_async or inspect.isawaitable(result)):
+                await result
 
-def _call(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
-    """Call one implementation the way pluggy does: only the arguments it declares."""
-    return impl.function(*[kwargs[a] for a in impl.argnames])
+    def _first_sync(self, name: str, kwargs: dict[str, Any]) -> Any:
+        for impl in self.impls[name]:
+            if self._trace:
+                log.debug("hook.call", hook=name, plugin=impl.plugin)
+            result = impl(kwargs)
+            if result is not None:
+                return result
+        return None
+
+    def _all_sync(self, name: str, kwargs: dict[str, Any]) -> None:
+        for impl in self.impls[name]:
+            if self._trace:
+                log.debug("hook.call", hook=name, plugin=impl.plugin)
+            impl(kwargs)
+
+
+def _compile(pm: pluggy.PluginManager, name: str) -> tuple[HookImpl, ...]:
+    """A hook's implementations in pluggy's call order (tryfirst first, then newest first)."""
+    return tuple(
+        HookImpl(i.plugin_name, i.function, tuple(i.argnames), inspect.iscoroutinefunction(i.function))
+        for i in reversed(getattr(pm.hook, name).get_hookimpls())
+    )
 
 
 def _hook_names() -> list[str]:

@@ -9,7 +9,7 @@ hands the answer to ``parse_response`` / ``stream_translator`` / ``parse_error``
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import httpx
@@ -23,6 +23,7 @@ from .errors import ProviderNotConfiguredError, UpstreamError
 if TYPE_CHECKING:
     from .context import Attempt, RequestContext, UpstreamRequest
     from .sse import SSEEvent
+    from .upstream import UpstreamResponse
 
 
 class StreamTranslator(Protocol):
@@ -114,7 +115,7 @@ class Provider:
     def stream_translator(self, ctx: RequestContext, attempt: Attempt) -> StreamTranslator:
         raise NotImplementedError
 
-    def stream_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
+    def stream_bytes(self, response: UpstreamResponse) -> AsyncIterator[bytes]:
         """A streamed answer's bytes as SSE, for ``stream_translator``. Providers whose
         streams are framed otherwise (Bedrock's binary event stream) convert them here."""
         return response.aiter_bytes()
@@ -125,7 +126,7 @@ class Provider:
         usage = response.get("usage")
         return usage if isinstance(usage, dict) else None
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         """The provider's error response as an :class:`UpstreamError` (status kept)."""
         message = f"upstream returned HTTP {status}"
         try:
@@ -153,6 +154,6 @@ def _secret_values(node: Any, found: list[str]) -> None:
             _secret_values(value, found)
 
 
-def _retry_after(headers: httpx.Headers) -> dict[str, str]:
+def _retry_after(headers: Mapping[str, str]) -> dict[str, str]:
     value = headers.get("retry-after")
     return {"retry-after": value} if value else {}

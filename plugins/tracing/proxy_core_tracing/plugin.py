@@ -116,9 +116,10 @@ def gateway_started(gateway: Gateway) -> None:
     gateway.state[NAME] = state
     if state is None:
         return
-    for client in gateway.clients.values():
+    for name, client in gateway.clients.items():
         HTTPXClientInstrumentor.instrument_client(client, tracer_provider=state.provider)
         state.instrumented.append(client)
+        gateway.direct_clients.pop(name, None)  # upstream calls go through the instrumented client
 
 
 @hookimpl
