@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,6 +54,8 @@ from proxy_core import Attempt, RequestContext, hookimpl
 from proxy_core.endpoints import authenticate_headers
 from proxy_core.errors import ProxyError
 from proxy_core.gateway import Gateway
+
+from .tally import CounterTally, GaugeTally, HistogramTally, TallyCollector
 
 access_log = structlog.get_logger("proxy_core.access")
 
@@ -65,37 +67,37 @@ _STREAMING = NAME + ".streaming"
 
 class Metrics:
     def __init__(self, gateway: Gateway) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
-        self.requests = Counter(
-            "proxy_core_requests", "Client requests", ["operation", "route", "model", "status"], registry=r
+        self.requests = CounterTally(
+            "proxy_core_requests", "Client requests", ["operation", "route", "model", "status"]
         )
-        self.latency = Histogram(
+        self.latency = HistogramTally(
             "proxy_core_request_duration_seconds",
             "Time from request to the end of the response",
             ["operation", "route"],
-            buckets=_LATENCY,
-            registry=r,
+            _LATENCY,
         )
-        self.ttft = Histogram(
+        self.ttft = HistogramTally(
             "proxy_core_time_to_first_token_seconds",
             "Time from request to the first streamed bytes",
             ["operation", "route"],
-            buckets=_TTFT,
-            registry=r,
+            _TTFT,
         )
-        self.tokens = Counter("proxy_core_tokens", "Tokens billed", ["route", "model", "kind"], registry=r)
-        self.cost = Counter("proxy_core_cost_usd", "Cost in US dollars", ["route", "model"], registry=r)
-        self.upstream_errors = Counter(
-            "proxy_core_upstream_errors", "Failed upstream attempts", ["account", "model", "status"], registry=r
+        self.tokens = CounterTally("proxy_core_tokens", "Tokens billed", ["route", "model", "kind"])
+        self.cost = CounterTally("proxy_core_cost_usd", "Cost in US dollars", ["route", "model"])
+        self.upstream_errors = CounterTally(
+            "proxy_core_upstream_errors", "Failed upstream attempts", ["account", "model", "status"]
         )
-        self.fallbacks = Counter(
-            "proxy_core_fallbacks", "Moves to the next target", ["route", "from_target", "to_target"], registry=r
+        self.fallbacks = CounterTally(
+            "proxy_core_fallbacks", "Moves to the next target", ["route", "from_target", "to_target"]
         )
-        self.retries = Counter("proxy_core_retries", "Retries of the same target", ["route", "target"], registry=r)
-        self.streams = Gauge("proxy_core_streams_in_flight", "Streams being relayed", registry=r)
-        r.register(_SpendCollector(gateway))
-        r.register(_LimitsCollector(gateway))
+        self.retries = CounterTally("proxy_core_retries", "Retries of the same target", ["route", "target"])
+        self.streams = GaugeTally("proxy_core_streams_in_flight", "Streams being relayed")
+        self.registry = CollectorRegistry(auto_describe=True)
+        tallies = [self.requests, self.latency, self.ttft, self.tokens, self.cost]
+        tallies += [self.upstream_errors, self.fallbacks, self.retries, self.streams]
+        self.registry.register(TallyCollector(tallies))
+        self.registry.register(_SpendCollector(gateway))
+        self.registry.register(_LimitsCollector(gateway))
 
 
 class _SpendCollector:
@@ -170,7 +172,7 @@ def response_headers(ctx: RequestContext, headers: dict[str, str]) -> None:
     state = _state(ctx.gateway)
     if state is not None and state.metrics is not None and ctx.stream and ctx.outcome is None:
         ctx.state[_STREAMING] = True  # a stream is about to start
-        state.metrics.streams.inc()
+        state.metrics.streams.value += 1
 
 
 @hookimpl
@@ -180,7 +182,7 @@ def on_attempt_end(ctx: RequestContext, attempt: Attempt) -> None:
         return
     target = attempt.target
     status = str(attempt.status or attempt.error.status)
-    state.metrics.upstream_errors.labels(target.account, target.model, status).inc()
+    state.metrics.upstream_errors.add((target.account, target.model, status))
 
 
 @hookimpl
@@ -245,26 +247,26 @@ def _tokens(ctx: RequestContext) -> dict[str, int]:
 
 def _count(ctx: RequestContext, m: Metrics, facts: dict[str, Any]) -> None:
     if ctx.state.pop(_STREAMING, False):
-        m.streams.dec()
+        m.streams.value -= 1
     op = ctx.operation.name
     route = facts["route"] or "-"
     model = facts["target"] or "-"
-    m.requests.labels(op, route, model, str(ctx.status or 0)).inc()
+    m.requests.add((op, route, model, str(ctx.status or 0)))
     if ctx.latency_s is not None:
-        m.latency.labels(op, route).observe(ctx.latency_s)
+        m.latency.observe((op, route), ctx.latency_s)
     if ctx.ttft_s is not None:
-        m.ttft.labels(op, route).observe(ctx.ttft_s)
+        m.ttft.observe((op, route), ctx.ttft_s)
     for kind in ("input", "output", "cache_read", "cache_write", "reasoning"):
         n = facts.get(kind + "_tokens") or 0
         if n:
-            m.tokens.labels(route, model, kind).inc(n)
+            m.tokens.add((route, model, kind), n)
     if facts["cost_usd"]:
-        m.cost.labels(route, model).inc(facts["cost_usd"])
+        m.cost.add((route, model), facts["cost_usd"])
     for failed, nxt in zip(ctx.attempts, ctx.attempts[1:], strict=False):
         if nxt.target is failed.target:
-            m.retries.labels(route, failed.target.name).inc()
+            m.retries.add((route, failed.target.name))
         else:
-            m.fallbacks.labels(route, failed.target.name, nxt.target.name).inc()
+            m.fallbacks.add((route, failed.target.name, nxt.target.name))
 
 
 def metrics_endpoint(gateway: Gateway) -> Any:
