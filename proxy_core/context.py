@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -103,11 +104,24 @@ class Timeouts:
     idle: float | None = None
 
 
+_id_process = os.urandom(5).hex()
+_id_counter = itertools.count()
+
+
+def _new_id_process() -> None:
+    global _id_process
+    _id_process = os.urandom(5).hex()
+
+
+os.register_at_fork(after_in_child=_new_id_process)
+
+
 def new_request_id() -> str:
-    """``req_`` + 32 hex digits: the time in ms, then 80 random bits. Time-ordered, so
-    the spend stores' unique index on it grows at its end: with random ids, SQLite's
-    insert cost grew 4x by 400k rows (2.5 -> 13.7 us per row), with these it stays flat."""
-    return f"req_{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
+    """``req_`` + 32 hex digits: the time in ms, 40 random bits drawn once per process,
+    and a per-process counter: unique without a random draw (a syscall) per request, and
+    time-ordered, so the spend stores' unique index grows at its end (with random ids
+    SQLite's insert cost grew 4x by 400k rows: 2.5 -> 13.7 us per row)."""
+    return f"req_{time.time_ns() // 1_000_000:012x}{_id_process}{next(_id_counter) & 0xFF_FFFF_FFFF:010x}"
 
 
 @dataclass(slots=True)
