@@ -25,7 +25,7 @@ Other plugins read the request's :class:`~proxy_core_cost.record.Charge` from
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,14 +143,18 @@ def response_headers(ctx: RequestContext, headers: dict[str, str]) -> None:
 
 
 @hookimpl(tryfirst=True)
-async def on_request_end(ctx: RequestContext) -> None:
+def on_request_end(ctx: RequestContext) -> Awaitable[None] | None:
+    """Sync unless the spend buffer is full: then the core awaits the wait for room."""
     state = _state(ctx.gateway)
     if state is None:
-        return
+        return None
     if ctx.principal is None:
-        return  # unauthenticated: nobody to bill, nothing was sent upstream
+        return None  # unauthenticated: nobody to bill, nothing was sent upstream
     bill = record.charge(ctx, state.prices)
-    await state.writer.put(record.build(ctx, bill))
+    spend = record.build(ctx, bill)
+    if state.writer.put_nowait(spend):
+        return None
+    return state.writer.put(spend)
 
 
 def _redact(url: str) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 import time
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from .prices import cost_usd, split_usage
 
 if TYPE_CHECKING:
     from proxy_core import RequestContext
@@ -50,6 +54,8 @@ _BILLED_OPERATIONS = frozenset({"chat", "messages", "batches.results"})
 WEB_SEARCH_USD = 0.01
 # ``ctx.state`` key: a plugin's price factor on the request's tokens (batches: 0.5).
 PRICE_FACTOR = "cost.price_factor"
+# A record's values in column order, as one C-level call (a getattr per column was 3x slower).
+_column_values = operator.attrgetter(*COLUMNS)
 
 
 @dataclass(slots=True)
@@ -88,7 +94,8 @@ class SpendRecord:
     unpriced_reason: str | None = None
 
     def values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, c) for c in COLUMNS)
+        values: tuple[Any, ...] = _column_values(self)
+        return values
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,8 +121,6 @@ def charge(ctx: RequestContext, table: PriceTable) -> Charge:
     the request (answered 2xx, or was cut off before answering) but no usage is known.
     A request no upstream accepted (refused before sending, upstream error) costs 0.0.
     """
-    from .prices import cost_usd, split_usage
-
     cached: Charge | None = ctx.state.get("cost")
     if cached is not None:
         return cached
@@ -160,6 +165,17 @@ def usage_source(ctx: RequestContext) -> str | None:
     return ctx.usage_source or "upstream"
 
 
+@lru_cache(maxsize=4)
+def _utc_day(day_number: int) -> str:
+    """YYYY-MM-DD of a day counted from the epoch: formatted once per day, not per record."""
+    return time.strftime("%Y-%m-%d", time.gmtime(day_number * 86400))
+
+
+def utc_day(ts: float) -> str:
+    """The UTC date of unix time ``ts``, as ``time.strftime("%Y-%m-%d", time.gmtime(ts))``."""
+    return _utc_day(int(ts // 86400))
+
+
 def build(ctx: RequestContext, bill: Charge) -> SpendRecord:
     principal = ctx.principal
     route = ctx.route
@@ -169,7 +185,7 @@ def build(ctx: RequestContext, bill: Charge) -> SpendRecord:
     return SpendRecord(
         request_id=ctx.request_id,
         ts=ctx.started_wall,
-        day=time.strftime("%Y-%m-%d", time.gmtime(ctx.started_wall)),
+        day=utc_day(ctx.started_wall),
         key_name=principal.name if principal else None,
         user_name=principal.user if principal else None,
         teams=",".join(principal.teams) if principal else "",

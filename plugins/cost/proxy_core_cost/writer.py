@@ -105,12 +105,17 @@ class SpendWriter:
             self._wake.set()
         return True
 
-    async def put(self, record: SpendRecord) -> None:
+    def put_nowait(self, record: SpendRecord) -> bool:
+        """Hand a record over without waiting; False when the buffer is full (then ``put``
+        waits for room). Requests take this path: no coroutine per record."""
         if self._closed:  # a request that outlived the shutdown grace period
             self.buffer.append(record)
             self._park()
-            return
-        if self.submit(record):
+            return True
+        return self.submit(record)
+
+    async def put(self, record: SpendRecord) -> None:
+        if self.put_nowait(record):
             return
         deadline = time.monotonic() + self.full_wait_s
         while time.monotonic() < deadline:

@@ -27,6 +27,10 @@ class HealthBook:
         self._failures.pop(target, None)
         self._cooling_until.pop(target, None)
 
+    def any_cooling(self) -> bool:
+        """False when no target is cooling down (a cool-down that ended may still count)."""
+        return bool(self._cooling_until)
+
     def cooling_until(self, target: str, now: float | None = None) -> float | None:
         until = self._cooling_until.get(target)
         if until is None:

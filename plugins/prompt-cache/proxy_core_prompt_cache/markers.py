@@ -22,6 +22,8 @@ BLOCK_OVERHEAD = 16  # role and block framing per message or part
 def strip(body: dict[str, Any]) -> int:
     """Remove every ``cache_control`` (messages, their parts, tools); return how many.
     A mark that is not an object is a 400 naming it, as it would be where it is kept."""
+    if not has_marks(body):
+        return 0  # the usual case: nothing to strip, no walk naming every block
     count = 0
     for i, message in enumerate(_list(body.get("messages"))):
         if not isinstance(message, dict):
@@ -50,6 +52,24 @@ def _pop_mark(holder: dict[str, Any], where: str) -> int:
     if not isinstance(mark, dict):
         raise InvalidRequestError(f"{where}.cache_control must be an object", param=f"{where}.cache_control")
     return 1
+
+
+def has_marks(body: dict[str, Any]) -> bool:
+    """Is there a ``cache_control`` where :func:`_segments` looks for one (messages, their
+    parts, tools, tools' functions)? A cheap check before sizing the prefix."""
+    for message in _list(body.get("messages")):
+        if isinstance(message, dict):
+            if KEY in message:
+                return True
+            content = message.get("content")
+            if isinstance(content, list) and any(isinstance(part, dict) and KEY in part for part in content):
+                return True
+    for tool in _list(body.get("tools")):
+        if isinstance(tool, dict):
+            function = tool.get("function")
+            if KEY in tool or (isinstance(function, dict) and KEY in function):
+                return True
+    return False
 
 
 def _segments(body: dict[str, Any]) -> list[tuple[int | None, bool]]:
@@ -90,6 +110,8 @@ def _message_segments(message: dict[str, Any]) -> list[tuple[int | None, bool]]:
 def prefix_upper_bound(body: dict[str, Any]) -> int | None:
     """An upper bound of the tokens up to the last breakpoint; None when nothing is
     marked or the prefix holds something whose size cannot be bounded (an image)."""
+    if not has_marks(body):
+        return None
     total = 0
     bound: int | None = None
     unknown = False
