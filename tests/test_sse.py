@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proxy_core.sse import SSEEvent, SSEParser, encode_event
+from proxy_core.sse import SSEEvent, SSEParser, _parse_block, _parse_lines, encode_event
 
 STREAM = (
     b": a comment first\n"
@@ -117,3 +117,13 @@ def test_one_huge_event_fed_in_small_chunks_is_parsed_in_linear_work() -> None:
     spent = time.process_time() - started
     assert [(e.event, len(e.data)) for e in events] == [(None, len(payload)), ("tail", 2)]
     assert spent < 3.0, f"parsing took {spent:.1f}s of CPU"
+
+
+_LINE = st.sampled_from([b"data: ", b"data:", b"event: ", b"event:", b"id: ", b": ", b"retry: ", b"x: ", b""])
+_VALUE = st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b""))
+
+
+@given(st.lists(st.tuples(_LINE, _VALUE), min_size=1, max_size=4))
+def test_the_fast_path_parses_every_block_as_the_general_rules_do(lines: list[tuple[bytes, bytes]]) -> None:
+    block = b"\n".join(field + value for field, value in lines)
+    assert _parse_block(block) == _parse_lines(block)

@@ -1,12 +1,15 @@
 """A closed-loop HTTP/1.1 load generator for `make bench` (keep-alive, raw sockets).
 
-``python -m proxy_core.devtools.bench_load URL PATH BODY_JSON CONNECTIONS SECONDS MARKER [HEADER...]``
-prints one JSON object: requests, errors, req/s, p50 and p99 latency in ms.
+``python -m proxy_core.devtools.bench_load [--pause=S] URL PATH BODY_JSON CONNECTIONS SECONDS MARKER [HEADER...]``
+prints one JSON object: requests, errors, req/s, p50 and p99 latency in ms. With
+``--pause=S`` each connection waits an exponential pause of mean S after each answer
+(a paced, light load: latency without queueing).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 import time
 from urllib.parse import urlsplit
@@ -35,7 +38,14 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 async def _worker(
-    host: str, port: int, request: bytes, marker: bytes, deadline: float, lat: list[float], errors: list[int]
+    host: str,
+    port: int,
+    request: bytes,
+    marker: bytes,
+    deadline: float,
+    lat: list[float],
+    errors: list[int],
+    pause_s: float = 0.0,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
@@ -47,12 +57,21 @@ async def _worker(
                 lat.append(time.perf_counter() - t0)
             else:
                 errors.append(status)
+            if pause_s:  # paced: exponential pauses, ~conns / pause_s requests per second in all
+                await asyncio.sleep(random.expovariate(1 / pause_s))
     finally:
         writer.close()
 
 
 async def run(
-    url: str, path: str, body: bytes, conns: int, seconds: float, marker: bytes, headers: list[str]
+    url: str,
+    path: str,
+    body: bytes,
+    conns: int,
+    seconds: float,
+    marker: bytes,
+    headers: list[str],
+    pause_s: float = 0.0,
 ) -> dict[str, float]:
     u = urlsplit(url)
     host, port = u.hostname or "127.0.0.1", u.port or 80
@@ -66,7 +85,9 @@ async def run(
         *[_worker(host, port, request, marker, time.perf_counter() + 0.2, [], []) for _ in range(conns)]
     )
     start = time.perf_counter()
-    await asyncio.gather(*[_worker(host, port, request, marker, start + seconds, lat, errors) for _ in range(conns)])
+    await asyncio.gather(
+        *[_worker(host, port, request, marker, start + seconds, lat, errors, pause_s) for _ in range(conns)]
+    )
     elapsed = time.perf_counter() - start
     lat.sort()
 
@@ -85,6 +106,8 @@ async def run(
 if __name__ == "__main__":
     import uvloop
 
-    url, path, body, conns, seconds, marker, *hdrs = sys.argv[1:]
-    result = uvloop.run(run(url, path, body.encode(), int(conns), float(seconds), marker.encode(), hdrs))
+    args = sys.argv[1:]
+    pause = float(args.pop(0).split("=", 1)[1]) if args[0].startswith("--pause=") else 0.0
+    url, path, body, conns, seconds, marker, *hdrs = args
+    result = uvloop.run(run(url, path, body.encode(), int(conns), float(seconds), marker.encode(), hdrs, pause))
     print(orjson.dumps(result).decode())
