@@ -93,6 +93,14 @@ class LimitsState:
             self.last_warning = now
             self.errors_since_warning = 0
 
+    def settled(self, error: StoreUnavailable | None) -> None:
+        if error is None:
+            self.answered()
+        else:
+            # Reservations stay: tpm leaves the window within a minute, a lease expires
+            # within concurrency_lease_s, a budget keeps the (larger) reserved amount.
+            self.failed(error, "settle")
+
     def answered(self) -> None:
         if self.store_down:
             self.store_down = False
@@ -266,7 +274,7 @@ def response_headers(ctx: RequestContext, headers: dict[str, str]) -> None:
 
 
 @hookimpl
-async def on_request_end(ctx: RequestContext) -> None:
+def on_request_end(ctx: RequestContext) -> None:
     admission = ctx.state.pop(NAME, None)  # popped: settled exactly once
     state = _state(ctx.gateway)
     if not isinstance(admission, Admission) or state is None:
@@ -276,16 +284,9 @@ async def on_request_end(ctx: RequestContext) -> None:
     # store undoes that admission itself when the answer comes.)
     tokens, nano = _real(state, ctx, admission)
     plan = settlement(admission.checks, admission.decision, tokens, nano)
-    if not plan.ops:
-        return
-    try:
-        await state.store.settle(ctx.request_id, plan)
-    except StoreUnavailable as e:
-        # Reservations stay: tpm leaves the window within a minute, a lease expires
-        # within concurrency_lease_s, a budget keeps the (larger) reserved amount.
-        state.failed(e, "settle")
-    else:
-        state.answered()
+    if plan.ops:
+        # Not awaited: the response is out and nothing here needs the answer.
+        state.store.settle(ctx.request_id, plan, state.settled)
 
 
 def _real(state: LimitsState, ctx: RequestContext, admission: Admission) -> tuple[int, int]:

@@ -8,6 +8,7 @@ reservations with real amounts and releases concurrency slots.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -64,10 +65,16 @@ def settlement(checks: list[Check], decision: Decision, tokens: int, nano_usd: i
     return out
 
 
+# Told how a settlement ended: None once applied, else the store's error.
+SettleDone = Callable[[StoreUnavailable | None], None]
+
+
 class Store(Protocol):
     async def start(self) -> None: ...
     async def admit(self, request_id: str, checks: list[Check]) -> Decision: ...
-    async def settle(self, request_id: str, settlement: Settlement) -> None: ...
+    # Not awaited: the response has gone out, nothing waits for the answer (``done`` gets
+    # it); ``close`` still applies every settlement handed over before it.
+    def settle(self, request_id: str, settlement: Settlement, done: SettleDone) -> None: ...
     async def renew(self, leases: list[tuple[str, str]]) -> None: ...
     async def close(self) -> None: ...
 
@@ -158,7 +165,11 @@ class MemoryStore:
             key = self._period_key(limit, day, month)
             self.usd[key] = self.usd.get(key, 0) + check.amount
 
-    async def settle(self, request_id: str, settlement: Settlement) -> None:
+    def settle(self, request_id: str, settlement: Settlement, done: SettleDone) -> None:
+        self._apply(request_id, settlement)
+        done(None)
+
+    def _apply(self, request_id: str, settlement: Settlement) -> None:
         for op, key, amount in settlement.ops:
             if op == "tpm":
                 entries = self.tpm.get(key)
@@ -207,6 +218,28 @@ def _consume(future: asyncio.Future[Any]) -> None:
         future.exception()  # retrieved: no "exception never retrieved" noise
 
 
+def _packing_in_c(connection_class: type[Any]) -> type[Any]:
+    """``connection_class`` packing commands with hiredis (C), as redis-py's sync client
+    does; its asyncio connections pack in Python, argument by argument, which showed in
+    profiles. Set on the pool (not passed to ``from_url``) so that unix:// and rediss://
+    URLs, whose connection classes the URL picks, get it too."""
+    try:
+        import hiredis
+    except ImportError:
+        return connection_class
+
+    class HiredisPacking(connection_class):  # type: ignore[misc]
+        def pack_command(self, *args: Any) -> list[bytes]:
+            name = args[0]
+            if isinstance(name, str) and " " not in name:
+                with contextlib.suppress(TypeError):  # bytearray, bool...: redis-py's packer decides
+                    return [hiredis.pack_command(args)]
+            return list(super().pack_command(*args))  # also splits names like "SCRIPT LOAD"
+
+    HiredisPacking.__name__ = HiredisPacking.__qualname__ = f"HiredisPacking{connection_class.__name__}"
+    return HiredisPacking
+
+
 class RedisStore:
     """Counters in Redis: one script call admits, one settles (see ``scripts``); the calls
     of concurrent requests are batched into one (``_Batcher``)."""
@@ -225,6 +258,8 @@ class RedisStore:
             retry=Retry(NoBackoff(), 1),
             max_connections=64,
         )
+        pool = self.redis.connection_pool
+        pool.connection_class = _packing_in_c(pool.connection_class)
         # EVALSHA; after a Redis restart the NOSCRIPT answer makes it load the script again.
         self._admit = self.redis.register_script(ADMIT)
         self._settle = self.redis.register_script(SETTLE)
@@ -291,14 +326,13 @@ class RedisStore:
             elif decision.admitted:  # its client left while the call was in flight: undo
                 self._settlements.submit((request_id, settlement(checks, decision, 0, 0), None))
 
-    async def settle(self, request_id: str, plan: Settlement) -> None:
-        if not plan.ops:
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._settlements.submit((request_id, plan, future))
-        await future
+    def settle(self, request_id: str, plan: Settlement, done: SettleDone) -> None:
+        if plan.ops:
+            self._settlements.submit((request_id, plan, done))
+        else:
+            done(None)
 
-    async def _settle_batch(self, batch: list[tuple[str, Settlement, asyncio.Future[None] | None]]) -> None:
+    async def _settle_batch(self, batch: list[tuple[str, Settlement, SettleDone | None]]) -> None:
         args: list[Any] = [len(batch)]
         keys: list[str] = []
         for request_id, plan, _ in batch:
@@ -311,14 +345,9 @@ class RedisStore:
             await self._call(self._settle, keys=keys, args=args)
         except StoreUnavailable as e:
             error = e
-        for _, _, future in batch:
-            if future is None or future.done():
-                continue
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-                _consume(future)
+        for _, _, done in batch:
+            if done is not None:
+                done(error)
 
     async def renew(self, leases: list[tuple[str, str]]) -> None:
         if leases:
