@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
@@ -85,17 +85,27 @@ def plugin_report(pm: pluggy.PluginManager) -> list[tuple[str, list[str]]]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class HookImpl:
-    """One plugin's implementation of a hook, ready to call: the arguments it declares."""
+def _no_args(kwargs: dict[str, Any]) -> tuple[()]:
+    return ()
 
-    plugin: str
-    function: Callable[..., Any]
-    argnames: tuple[str, ...]
-    is_async: bool
+
+class HookImpl:
+    """One plugin's implementation of a hook, ready to call with the arguments it declares."""
+
+    __slots__ = ("_args", "_single", "function", "is_async", "plugin")
+
+    def __init__(self, plugin: str, function: Callable[..., Any], argnames: tuple[str, ...], is_async: bool) -> None:
+        self.plugin = plugin
+        self.function = function
+        self.is_async = is_async
+        # The declared arguments picked from the call's keywords in one C call.
+        self._args: Callable[[dict[str, Any]], Any] = itemgetter(*argnames) if argnames else _no_args
+        self._single = len(argnames) == 1  # itemgetter of one name returns the value itself
 
     def __call__(self, kwargs: dict[str, Any]) -> Any:
-        return self.function(*[kwargs[a] for a in self.argnames])
+        if self._single:
+            return self.function(self._args(kwargs))
+        return self.function(*self._args(kwargs))
 
 
 class Hooks:
