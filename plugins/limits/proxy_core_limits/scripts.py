@@ -1,4 +1,4 @@
-"""The two Lua scripts the Redis store runs: admission and settlement, one round trip each.
+"""The Lua scripts the Redis store runs: settlement and admission in one, lease renewal.
 
 Admission checks every limit of a request and, only if all allow, reserves on every one,
 inside one script: Redis runs scripts one at a time, so replicas never interleave a
@@ -16,11 +16,13 @@ Keys, per limit (``K`` is the limit's base key, passed in KEYS):
 * budget: ``K:d:<days since epoch>`` and ``K:m:<year*12+month-1>`` counters of
   nano-dollars (integers: no float drift), UTC calendar.
 
-Admission takes a batch of requests (those that arrived while the previous call was in
-flight), evaluated one after another exactly as separate calls would be.
-ARGV: lease ms, number of requests, then per request: id, n, (kind, limit, amount) * n;
-KEYS: the n base keys of each request in turn.
-Reply: {now ms, day, month, then per request: index of the first refusing limit
+One script call settles and admits a batch of requests (those that arrived while the
+previous call was in flight): first the settlements, then the admissions, each request
+evaluated after another exactly as separate calls would be.
+ARGV: lease ms, number of settlements, then per settlement: id, n, (op, amount) * n;
+then number of admissions, then per admission: id, n, (kind, limit, amount) * n.
+KEYS: the n keys of each settlement in turn, then the n base keys of each admission.
+Reply: {now ms, day, month, then per admission: index of the first refusing limit
 (1-based, 0 = admitted), used before this request per limit..., ms until the window
 frees per limit...}.
 """
@@ -29,7 +31,11 @@ from __future__ import annotations
 
 WINDOW_MS = 60_000
 
-ADMIT = """
+# Settlement ops: "tpm" (K is the limit's base key: replace the request's own entry by
+# ``amount`` if it is still in the window), "release" (drop the concurrency lease), "add"
+# (add ``amount`` to a budget counter that still exists: a counter that expired belongs
+# to a period long over).
+SETTLE_THEN_ADMIT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[1])
@@ -47,9 +53,35 @@ local y = yoe + era * 400
 if m <= 2 then y = y + 1 end
 local month = y * 12 + m - 1
 
-local reply = {now, day, month}
+-- the settlements first: what they give back is free for the admissions
 local a, base = 3, 0  -- ARGV cursor, KEYS offset of the current request
 for _ = 1, tonumber(ARGV[2]) do
+  local id, n = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  for i = 1, n do
+    local op, amount = ARGV[a + 2 * i - 2], tonumber(ARGV[a + 2 * i - 1])
+    local k = KEYS[base + i]
+    if op == 'tpm' then
+      local old = redis.call('HGET', k .. ':h', id)
+      if old and tonumber(old) ~= amount then
+        redis.call('HSET', k .. ':h', id, amount)
+        redis.call('INCRBY', k .. ':t', amount - tonumber(old))
+      end
+    elseif op == 'release' then
+      redis.call('ZREM', k, id)
+    elseif amount ~= 0 and redis.call('EXISTS', k) == 1 then
+      redis.call('INCRBY', k, amount)
+    end
+  end
+  a = a + 2 * n
+  base = base + n
+end
+
+-- then the admissions
+local reply = {now, day, month}
+local requests = tonumber(ARGV[a])
+a = a + 1
+for _ = 1, requests do
   local id, n = ARGV[a], tonumber(ARGV[a + 1])
   a = a + 2
   local used, frees = {}, {}
@@ -123,36 +155,6 @@ end
 return reply
 """
 
-# ARGV: number of requests, then per request: id, n, (op, amount) * n; KEYS: the n keys
-# of each request in turn. Ops: "tpm" (K is the limit's base key: replace the request's
-# own entry by ``amount`` if it is still in the window), "release" (drop the concurrency
-# lease), "add" (add ``amount`` to a budget counter that still exists: a counter that
-# expired belongs to a period long over).
-SETTLE = """
-local a, base = 2, 0
-for _ = 1, tonumber(ARGV[1]) do
-  local id, n = ARGV[a], tonumber(ARGV[a + 1])
-  a = a + 2
-  for i = 1, n do
-    local op, amount = ARGV[a + 2 * i - 2], tonumber(ARGV[a + 2 * i - 1])
-    local k = KEYS[base + i]
-    if op == 'tpm' then
-      local old = redis.call('HGET', k .. ':h', id)
-      if old and tonumber(old) ~= amount then
-        redis.call('HSET', k .. ':h', id, amount)
-        redis.call('INCRBY', k .. ':t', amount - tonumber(old))
-      end
-    elseif op == 'release' then
-      redis.call('ZREM', k, id)
-    elseif amount ~= 0 and redis.call('EXISTS', k) == 1 then
-      redis.call('INCRBY', k, amount)
-    end
-  end
-  a = a + 2 * n
-  base = base + n
-end
-return 1
-"""
 
 # ARGV: expiry ms from now; KEYS: concurrency keys, ARGV[2..]: the request ids holding
 # them (pairwise). Only existing leases are extended (XX): a released one stays gone.

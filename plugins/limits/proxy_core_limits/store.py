@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from proxy_core.tasks import spawn
 
 from .rules import CONCURRENCY, DAY, MONTH, RPM, TPM, Limit
-from .scripts import ADMIT, RENEW, SETTLE, WINDOW_MS
+from .scripts import RENEW, SETTLE_THEN_ADMIT, WINDOW_MS
 
 
 class StoreUnavailable(Exception):
@@ -218,6 +218,12 @@ def _consume(future: asyncio.Future[Any]) -> None:
         future.exception()  # retrieved: no "exception never retrieved" noise
 
 
+def _report(settling: list[tuple[str, Settlement, SettleDone | None]], error: StoreUnavailable | None) -> None:
+    for _, _, done in settling:
+        if done is not None:
+            done(error)
+
+
 def _packing_in_c(connection_class: type[Any]) -> type[Any]:
     """``connection_class`` packing commands with hiredis (C), as redis-py's sync client
     does; its asyncio connections pack in Python, argument by argument, which showed in
@@ -240,9 +246,15 @@ def _packing_in_c(connection_class: type[Any]) -> type[Any]:
     return HiredisPacking
 
 
+# What the batcher holds: an admission awaiting its decision, or a settlement (with whom
+# to tell how it ended; None for the store's own undo of an abandoned admission).
+_Admitting = tuple[str, list[Check], "asyncio.Future[Decision]"]
+_Settling = tuple[str, Settlement, SettleDone | None]
+
+
 class RedisStore:
-    """Counters in Redis: one script call admits, one settles (see ``scripts``); the calls
-    of concurrent requests are batched into one (``_Batcher``)."""
+    """Counters in Redis: one script call settles and admits (see ``scripts``) for all
+    the requests that arrived while the previous call was in flight (``_Batcher``)."""
 
     def __init__(self, url: str, *, timeout_s: float, lease_ms: int) -> None:
         import redis.asyncio as aioredis
@@ -261,20 +273,18 @@ class RedisStore:
         pool = self.redis.connection_pool
         pool.connection_class = _packing_in_c(pool.connection_class)
         # EVALSHA; after a Redis restart the NOSCRIPT answer makes it load the script again.
-        self._admit = self.redis.register_script(ADMIT)
-        self._settle = self.redis.register_script(SETTLE)
+        self._settle_then_admit = self.redis.register_script(SETTLE_THEN_ADMIT)
         self._renew = self.redis.register_script(RENEW)
         self.lease_ms = lease_ms
-        self._admissions = _Batcher(self._admit_batch)
-        self._settlements = _Batcher(self._settle_batch)
+        # Settlements ride in the admissions' calls: one round trip serves both.
+        self._batches = _Batcher(self._run_batch)
 
     async def start(self) -> None:
-        for script in (self._admit, self._settle, self._renew):
+        for script in (self._settle_then_admit, self._renew):
             await self._call(self.redis.script_load, script.script)
 
     async def close(self) -> None:
-        await self._admissions.drain()
-        await self._settlements.drain()
+        await self._batches.drain()
         await self.redis.aclose()
 
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -287,28 +297,47 @@ class RedisStore:
 
     async def admit(self, request_id: str, checks: list[Check]) -> Decision:
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
-        self._admissions.submit((request_id, checks, future))
+        self._batches.submit((request_id, checks, future))
         return await future
 
-    async def _admit_batch(self, batch: list[tuple[str, list[Check], asyncio.Future[Decision]]]) -> None:
-        args: list[Any] = [self.lease_ms, len(batch)]
+    def settle(self, request_id: str, plan: Settlement, done: SettleDone) -> None:
+        if plan.ops:
+            self._batches.submit((request_id, plan, done))
+        else:
+            done(None)
+
+    async def _run_batch(self, batch: list[Any]) -> None:
+        settling: list[_Settling] = [item for item in batch if isinstance(item[1], Settlement)]
+        admitting: list[_Admitting] = [item for item in batch if not isinstance(item[1], Settlement)]
         keys: list[str] = []
-        for request_id, checks, _ in batch:
+        args: list[Any] = [self.lease_ms, len(settling)]
+        for request_id, plan, _ in settling:
+            args += [request_id, len(plan.ops)]
+            for op, key, amount in plan.ops:
+                args += [op, amount]
+                keys.append(key)
+        args.append(len(admitting))
+        for request_id, checks, _ in admitting:
             args += [request_id, len(checks)]
             for check in checks:
                 args += [check.limit.kind, check.limit.limit, check.amount]
                 keys.append(check.limit.key)
         try:
-            reply = await self._call(self._admit, keys=keys, args=args)
+            reply = await self._call(self._settle_then_admit, keys=keys, args=args)
         except StoreUnavailable as e:
-            for _, _, future in batch:
+            _report(settling, e)
+            for _, _, future in admitting:
                 if not future.done():
                     future.set_exception(e)
                     _consume(future)
             return
+        _report(settling, None)
+        self._decide(admitting, reply)
+
+    def _decide(self, admitting: list[_Admitting], reply: list[Any]) -> None:
         now, day, month = int(reply[0]), int(reply[1]), int(reply[2])
         at = 3
-        for request_id, checks, future in batch:
+        for request_id, checks, future in admitting:
             n = len(checks)
             refused = int(reply[at])
             decision = Decision(
@@ -324,30 +353,7 @@ class RedisStore:
             if not future.done():
                 future.set_result(decision)
             elif decision.admitted:  # its client left while the call was in flight: undo
-                self._settlements.submit((request_id, settlement(checks, decision, 0, 0), None))
-
-    def settle(self, request_id: str, plan: Settlement, done: SettleDone) -> None:
-        if plan.ops:
-            self._settlements.submit((request_id, plan, done))
-        else:
-            done(None)
-
-    async def _settle_batch(self, batch: list[tuple[str, Settlement, SettleDone | None]]) -> None:
-        args: list[Any] = [len(batch)]
-        keys: list[str] = []
-        for request_id, plan, _ in batch:
-            args += [request_id, len(plan.ops)]
-            for op, key, amount in plan.ops:
-                args += [op, amount]
-                keys.append(key)
-        error: StoreUnavailable | None = None
-        try:
-            await self._call(self._settle, keys=keys, args=args)
-        except StoreUnavailable as e:
-            error = e
-        for _, _, done in batch:
-            if done is not None:
-                done(error)
+                self._batches.submit((request_id, settlement(checks, decision, 0, 0), None))
 
     async def renew(self, leases: list[tuple[str, str]]) -> None:
         if leases:
