@@ -27,7 +27,7 @@ from proxy_core.errors import (
 )
 
 from .state import AuthState
-from .store import STORE_ERRORS, AuthStore, StoredKey
+from .store import AuthStore, StoredKey, store_errors
 from .validation import NewKey, check_model_name, check_model_settings, parse_new_key
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def _errors_as_openai(handler: Endpoint) -> Endpoint:
             return await handler(request)
         except ProxyError as e:
             return Response(e.body_for("openai"), e.status, media_type="application/json", headers=e.headers)
-        except STORE_ERRORS as e:
+        except store_errors() as e:
             log.warning("auth.store_error", path=request.url.path, error=type(e).__name__)
             unavailable = ServiceUnavailableError("the auth store is unavailable; try again", code="store_unavailable")
             return Response(unavailable.body_for("openai"), 503, media_type="application/json")

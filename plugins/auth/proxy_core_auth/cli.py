@@ -26,7 +26,7 @@ from proxy_core.config import ConfigError, GatewayConfig
 from proxy_core.errors import ProxyError
 
 from .admin import create_key, list_keys, revoke_key
-from .store import STORE_ERRORS, AuthStore, store_url
+from .store import AuthStore, store_errors, store_url
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except ProxyError as e:
         print(f"proxy-core keys: {e.message}", file=sys.stderr)
         return 1 if e.status == 404 else 2
-    except STORE_ERRORS as e:
+    except store_errors() as e:
         print(f"proxy-core keys: the auth store is unavailable ({type(e).__name__})", file=sys.stderr)
         return 2
     if out is not None:
