@@ -165,9 +165,11 @@ def main() -> None:
                 f"load + fake upstream on CPU {sorted(load_cpus)}, python {sys.version.split()[0]}"
                 + (f", limits: {LIMITS}" if LIMITS else "")
             )
-            results = _measure(scenarios, upstream, gateway, load_cpus)
-            results["rss_mib"] = _rss_mib(procs[-1].pid)
-            print(f"\nGateway RSS after all runs: {results['rss_mib']:.1f} MiB")
+            results = _measure(scenarios, upstream, gateway, load_cpus, procs[-1].pid)
+            print(
+                f"\nGateway RSS: {results['rss_mib']:.1f} MiB after the {CONNECTIONS}-connection and paced runs, "
+                f"{results['rss_after_many_mib']:.1f} MiB after the {MANY}-connection run"
+            )
             if SAVE:
                 Path(SAVE).write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
                 print(f"saved to {SAVE}")
@@ -190,7 +192,7 @@ def _bodies(name: str, path: str, model: str, stream: bool) -> tuple[str, dict[s
     return upstream_path, direct, {**direct, "model": model}
 
 
-def _measure(scenarios: list[Scenario], upstream: str, gateway: str, cpus: set[int]) -> dict[str, Any]:
+def _measure(scenarios: list[Scenario], upstream: str, gateway: str, cpus: set[int], pid: int) -> dict[str, Any]:
     auth = [f"authorization: Bearer {KEY}"]
     for name, path, model, stream in scenarios:  # warm-up: lazy imports, pools, caches
         _load(gateway, path, _bodies(name, path, model, stream)[2], cpus, auth, seconds=1.0)
@@ -223,9 +225,11 @@ def _measure(scenarios: list[Scenario], upstream: str, gateway: str, cpus: set[i
             f"{added[0]} / {added[1]} | {int(via['errors'])} |",
             flush=True,
         )
+    results["rss_mib"] = _rss_mib(pid)
     name, path, model, stream = scenarios[0]
     _, _, body = _bodies(name, path, model, stream)
     many = _load(gateway, path, body, cpus, auth, MANY)
+    results["rss_after_many_mib"] = _rss_mib(pid)
     share = many["rps"] / results["max"][name]["gateway"]["rps"] if results["max"][name]["gateway"]["rps"] else 0.0
     results["many"] = {"scenario": name, "connections": MANY, "gateway": many, "of_max": share}
     print(
