@@ -128,9 +128,11 @@ def app_from_env() -> Any:
 def _tune_gc() -> None:
     """A served worker's garbage collector: everything built so far (modules, plugins,
     config, model tables) is frozen out of collections, and the young generation is
-    collected every 50,000 allocations instead of 700 (requests make little cyclic
-    garbage). -10 % CPU per request (`make bench`); hosts that mount the gateway keep
-    their own settings."""
+    collected every 10,000 allocations instead of 700 (requests make little cyclic
+    garbage). Measured (gateway CPU per chat request, alternated): 700 -> 354-364 us,
+    10,000 -> 305-335 us; 50,000 was no faster and its longer collections put the p99 at
+    32 connections at ~70 ms instead of ~17 ms, with +13 MiB RSS after 500 connections.
+    Hosts that mount the gateway keep their own settings."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(10_000, 20, 100)
