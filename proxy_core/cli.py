@@ -98,11 +98,9 @@ def _serve(args: Any) -> int:
         host=args.host or cfg.server.host,
         port=args.port if args.port is not None else cfg.server.port,
         workers=args.workers,
-        # asyncio's own loop, not uvloop: under uvloop, connections opened while the
-        # worker is busy waited in the accept queue for seconds (300 of 500 for up to 5 s;
-        # p99 5 s at 500 connections, and stalls of 0.3-0.5 s at 32), while asyncio's loop
-        # accepts up to the backlog per wake-up. Same CPU per request within the noise.
-        loop="asyncio",
+        # uvloop, with listeners that accept every waiting connection per wake-up
+        # (proxy_core.eventloop: uvloop's own accept one per loop iteration).
+        loop="proxy_core.eventloop:EagerAcceptLoop",
         http="httptools",
         log_level=cfg.server.log_level if cfg.server.log_level != "debug" else "debug",
         access_log=False,
