@@ -11,9 +11,8 @@ the small methods: :meth:`auth_headers`, :meth:`path`, :meth:`upstream_headers` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
-
-import httpx
 
 from proxy_core import Attempt, Provider, RequestContext, UpstreamRequest
 from proxy_core.errors import UpstreamError
@@ -109,6 +108,6 @@ class AnthropicProvider(Provider):
             return None
         return usage if ctx.operation.name == "chat" else openai_usage(usage)
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         retry_after = headers.get("retry-after")
         return error_from_body(status, body, {"retry-after": retry_after} if retry_after else {})

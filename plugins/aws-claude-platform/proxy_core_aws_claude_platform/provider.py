@@ -9,6 +9,7 @@ first-party model ids; and error messages for the platform's setup errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import httpx
@@ -67,7 +68,7 @@ class AwsClaudePlatformProvider(AnthropicProvider):
             raise bedrock_id_error(attempt.target.model)
         return super().build_request(ctx, attempt)
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         s = self.settings
         return platform_error(
             status,

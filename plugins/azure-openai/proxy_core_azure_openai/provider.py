@@ -12,9 +12,9 @@ through as they came, in answers and in stream chunks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import httpx
 from proxy_core_openai import OpenAIProvider, strip_message_fields
 
 from proxy_core import Attempt, RequestContext, UpstreamRequest
@@ -62,5 +62,5 @@ class AzureOpenAIProvider(OpenAIProvider):
         attempt.body.pop("model", None)  # the deployment in the URL names the model
         return request
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         return azure_error(super().parse_error(status, body, headers), body, self.name)

@@ -11,6 +11,7 @@ Results are relayed as they come and metered for the spend record
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -42,7 +43,7 @@ class AnthropicBatches:
     def headers(self) -> dict[str, str]:
         return self.provider.upstream_headers(self.ctx, Attempt(0, Target(self.call.account, "", self.provider), {}))
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         return self.provider.parse_error(status, body, headers)
 
     def public(self, batch: Any) -> Any:

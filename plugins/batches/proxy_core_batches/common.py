@@ -4,11 +4,10 @@ caller's page of a batch list (upstream pages filtered to the caller's batches w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import httpx
 import orjson
 from proxy_core_files.access import Page, page_ids, scan
 from proxy_core_files.passthrough import ListStyle
@@ -18,7 +17,7 @@ from proxy_core import RequestContext, UpstreamRequest
 from proxy_core.asgi import parse_json_object, read_body, send_json
 from proxy_core.errors import InvalidRequestError, UpstreamError
 
-ParseError = Callable[[int, bytes, httpx.Headers], UpstreamError]
+ParseError = Callable[[int, bytes, Mapping[str, str]], UpstreamError]
 Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
 
 

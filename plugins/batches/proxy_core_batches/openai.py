@@ -8,9 +8,9 @@ through ``/files`` and not metered here (see the README).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from proxy_core_files.access import file_not_found
 from proxy_core_files.passthrough import OPENAI_LIST
 from proxy_core_files.upstream import FilesCall
@@ -36,7 +36,7 @@ class OpenAIBatches:
     def headers(self) -> dict[str, str]:
         return {"authorization": "Bearer " + self.provider.api_key, **self.provider.settings.headers}
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         return self.provider.parse_error(status, body, headers)
 
     async def _send(self, data: Any) -> None:

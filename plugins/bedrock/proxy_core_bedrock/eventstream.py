@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import orjson
+
+from proxy_core.upstream import UpstreamResponse
 
 CONTENT_TYPE = "application/vnd.amazon.eventstream"
 EXCEPTION = "exception"
@@ -76,5 +77,5 @@ async def event_stream_as_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[byt
         yield _exception("malformedEventStream", "the event stream ended in the middle of a frame")
 
 
-def is_event_stream(response: httpx.Response) -> bool:
+def is_event_stream(response: UpstreamResponse) -> bool:
     return response.headers.get("content-type", "").startswith(CONTENT_TYPE)

@@ -20,7 +20,7 @@ for them. Structured output goes through the structured-output plugin's forced t
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -34,6 +34,7 @@ from proxy_core_aws.sts import runtime_secrets
 from proxy_core import Attempt, Provider, RequestContext, UpstreamRequest
 from proxy_core.errors import UpstreamError
 from proxy_core.provider import StreamTranslator
+from proxy_core.upstream import UpstreamResponse
 
 from .auth import LAST_PATH, BedrockAuth
 from .config import BedrockConfig
@@ -94,7 +95,7 @@ class BedrockProvider(Provider):
     def secrets(self) -> list[str]:
         return super().secrets() + runtime_secrets(self.credentials)
 
-    def stream_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
+    def stream_bytes(self, response: UpstreamResponse) -> AsyncIterator[bytes]:
         if is_event_stream(response):
             return event_stream_as_sse(response.aiter_bytes())
         return response.aiter_bytes()
@@ -150,7 +151,7 @@ class BedrockProvider(Provider):
             return None
         return usage if ctx.operation.name == "chat" else openai_usage(usage)
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         return bedrock_error(
             status,
             body,

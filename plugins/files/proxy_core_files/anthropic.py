@@ -10,12 +10,11 @@ that says so, without a content request upstream.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-import httpx
 import structlog
 from proxy_core_anthropic.provider import AnthropicProvider
 
@@ -118,7 +117,7 @@ class AnthropicFiles:
     def path(self, suffix: str = "") -> str:
         return self.base + suffix.replace("{id}", self.call.file_id)
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         err = self.provider.parse_error(status, body, headers)
         if status == 404 and self.call.file_id:
             err.openai_type, err.code, err.param = "invalid_request_error", "file_not_found", "file_id"

@@ -10,10 +10,9 @@ models on Vertex AI) subclass this and override :meth:`model_path`,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
-
-import httpx
 
 from proxy_core import Attempt, Provider, RequestContext, UpstreamRequest
 from proxy_core.errors import UpstreamError
@@ -73,6 +72,6 @@ class GeminiProvider(Provider):
         options = attempt.body.get("stream_options")
         return GeminiChatStream(include_usage=isinstance(options, dict) and options.get("include_usage") is True)
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         retry_after = headers.get("retry-after")
         return error_from_body(status, body, {"retry-after": retry_after} if retry_after else {}, self.name)

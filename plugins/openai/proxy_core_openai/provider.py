@@ -10,9 +10,9 @@ the small seams: ``auth_headers``, ``chat_path`` and ``stream_usage_option``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import httpx
 import orjson
 
 from proxy_core import Attempt, Provider, RequestContext, UpstreamRequest
@@ -58,7 +58,7 @@ class OpenAIProvider(Provider):
     def stream_translator(self, ctx: RequestContext, attempt: Attempt) -> OpenAIStream:
         return OpenAIStream(keep_usage=attempt.notes.get("openai.client_wants_usage", False))
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         err = super().parse_error(status, body, headers)
         try:
             data = orjson.loads(body)

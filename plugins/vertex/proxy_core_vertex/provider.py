@@ -19,6 +19,7 @@ A model is Claude when its id starts with ``claude-`` or its config entry says
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -105,7 +106,7 @@ class VertexClaude(_Delegate, AnthropicProvider):
         body["anthropic_version"] = version if version and version.startswith("vertex-") else ANTHROPIC_VERSION
         return body
 
-    def parse_error(self, status: int, body: bytes, headers: httpx.Headers) -> UpstreamError:
+    def parse_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> UpstreamError:
         """Claude's own errors come in Anthropic's shape; Vertex's (quota, permissions,
         unknown model) in Google's."""
         retry_after = headers.get("retry-after")
