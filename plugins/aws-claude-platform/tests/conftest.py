@@ -7,12 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import anthropic
-import openai
 import pytest
 from aws_fakes import FakePlatform, FakeSTS, platform_config
 
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, RunningGateway, run_fake, serve_gateway
+from proxy_core.testing import BackgroundLoop, RunningGateway, run_fake, serve_gateway
 
 
 @pytest.fixture(scope="session")
@@ -52,15 +50,3 @@ def _platform_gateway(
 @pytest.fixture
 def gateway(_platform_gateway: RunningGateway, platform: FakePlatform, sts: FakeSTS) -> RunningGateway:
     return _platform_gateway
-
-
-@pytest.fixture
-def oai(gateway: RunningGateway) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=gateway.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def ant(gateway: RunningGateway) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
-        yield client

@@ -61,13 +61,17 @@ def test_credentials_never_leak(
     caplog.set_level(logging.DEBUG)
     bodies: list[str] = []
     with structlog.testing.capture_logs() as events:
-        oai = openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=10)
-        ant = anthropic.Anthropic(base_url=gw.url, api_key=GATEWAY_KEY, max_retries=0, timeout=10)
-        with oai, ant, httpx.Client(base_url=gw.url, headers={"x-api-key": GATEWAY_KEY}, timeout=10) as raw:
+        openai_client = openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=10)
+        anthropic_client = anthropic.Anthropic(base_url=gw.url, api_key=GATEWAY_KEY, max_retries=0, timeout=10)
+        with (
+            openai_client,
+            anthropic_client,
+            httpx.Client(base_url=gw.url, headers={"x-api-key": GATEWAY_KEY}, timeout=10) as raw,
+        ):
             for account in ACCOUNTS:
-                oai.chat.completions.create(model=f"{account}/{MODEL}", messages=USER)
-                list(oai.chat.completions.create(model=f"{account}/{MODEL}", messages=USER, stream=True))
-                ant.messages.create(model=f"{account}/{MODEL}", max_tokens=8, messages=USER)
+                openai_client.chat.completions.create(model=f"{account}/{MODEL}", messages=USER)
+                list(openai_client.chat.completions.create(model=f"{account}/{MODEL}", messages=USER, stream=True))
+                anthropic_client.messages.create(model=f"{account}/{MODEL}", max_tokens=8, messages=USER)
                 # error bodies, read raw, on both client APIs
                 platform.queue(echo_error, echo_error)
                 chat = {"model": f"{account}/{MODEL}", "messages": USER}

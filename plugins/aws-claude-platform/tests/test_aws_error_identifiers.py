@@ -48,14 +48,14 @@ def upstream_errors(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_access_denied_hides_identifiers_from_both_sdks(
-    oai: openai.OpenAI, ant: anthropic.Anthropic, platform: FakePlatform
+    openai_client: openai.OpenAI, anthropic_client: anthropic.Anthropic, platform: FakePlatform
 ) -> None:
     platform.queue(aws_denied(), aws_denied())
     with capture_logs() as logs:
         with pytest.raises(openai.APIStatusError) as chat:
-            oai.chat.completions.create(model=f"aws-key/{MODEL}", messages=USER)
+            openai_client.chat.completions.create(model=f"aws-key/{MODEL}", messages=USER)
         with pytest.raises(anthropic.APIStatusError) as native:
-            ant.messages.create(model=f"aws-key/{MODEL}", max_tokens=8, messages=USER)
+            anthropic_client.messages.create(model=f"aws-key/{MODEL}", max_tokens=8, messages=USER)
     for error in (chat.value, native.value):
         body = orjson.dumps(error.body).decode()
         assert "aws-external-anthropic:CreateInference" in error.message  # the action to grant stays
@@ -88,19 +88,21 @@ def test_raw_error_bodies_hold_no_identifiers(gateway: RunningGateway, platform:
     assert all(WORKSPACE_ARN in e["upstream_message"] and ACCOUNT_ID in e["upstream_message"] for e in logged)
 
 
-def test_region_mismatch_names_the_workspace_only_in_the_log(oai: openai.OpenAI, platform: FakePlatform) -> None:
+def test_region_mismatch_names_the_workspace_only_in_the_log(
+    openai_client: openai.OpenAI, platform: FakePlatform
+) -> None:
     with capture_logs() as logs, pytest.raises(openai.APIStatusError) as info:
-        oai.chat.completions.create(model=f"aws-east/{MODEL}", messages=USER)
+        openai_client.chat.completions.create(model=f"aws-east/{MODEL}", messages=USER)
     assert "set this account's `region` to the workspace's region" in info.value.message
     assert_no_identifiers(orjson.dumps(info.value.body).decode())
     [event] = upstream_errors(logs)
     assert event["code"] == "aws_region_mismatch" and event["workspace_id"] == WORKSPACE
 
 
-def test_ordinary_errors_are_not_logged(ant: anthropic.Anthropic, platform: FakePlatform) -> None:
+def test_ordinary_errors_are_not_logged(anthropic_client: anthropic.Anthropic, platform: FakePlatform) -> None:
     platform.queue(anthropic_shaped(400, "invalid_request_error", "max_tokens: too large"))
     with capture_logs() as logs, pytest.raises(anthropic.BadRequestError) as info:
-        ant.messages.create(model=f"aws-key/{MODEL}", max_tokens=8, messages=USER)
+        anthropic_client.messages.create(model=f"aws-key/{MODEL}", max_tokens=8, messages=USER)
     assert "max_tokens: too large" in info.value.message
     assert upstream_errors(logs) == []
 

@@ -23,23 +23,27 @@ USER = [{"role": "user", "content": "hi"}]
 FEDERATION = "Outbound web identity federation is disabled for your account"
 
 
-def test_bedrock_id_in_config_is_a_400(oai: openai.OpenAI, platform: FakePlatform) -> None:
+def test_bedrock_id_in_config_is_a_400(openai_client: openai.OpenAI, platform: FakePlatform) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        oai.chat.completions.create(model=f"aws-key/{BEDROCK_ID}", messages=USER)
+        openai_client.chat.completions.create(model=f"aws-key/{BEDROCK_ID}", messages=USER)
     assert "Amazon Bedrock model id" in info.value.message and "claude-sonnet-4-6" in info.value.message
     assert platform.requests == []
 
 
-def test_bedrock_id_not_in_config_is_a_400_not_a_404(ant: anthropic.Anthropic, platform: FakePlatform) -> None:
+def test_bedrock_id_not_in_config_is_a_400_not_a_404(
+    anthropic_client: anthropic.Anthropic, platform: FakePlatform
+) -> None:
     with pytest.raises(anthropic.BadRequestError) as info:
-        ant.messages.create(model="aws-apikey/anthropic.claude-3-haiku-20240307-v1:0", max_tokens=8, messages=USER)
+        anthropic_client.messages.create(
+            model="aws-apikey/anthropic.claude-3-haiku-20240307-v1:0", max_tokens=8, messages=USER
+        )
     assert "bare first-party ids" in info.value.message
     assert platform.requests == []
 
 
-def test_region_not_matching_the_workspace(oai: openai.OpenAI, platform: FakePlatform) -> None:
+def test_region_not_matching_the_workspace(openai_client: openai.OpenAI, platform: FakePlatform) -> None:
     with pytest.raises(openai.InternalServerError) as info:
-        oai.chat.completions.create(model=f"aws-east/{MODEL}", messages=USER)
+        openai_client.chat.completions.create(model=f"aws-east/{MODEL}", messages=USER)
     message = info.value.message
     assert "this account's workspace is not reachable through region us-east-1" in message
     assert WORKSPACE not in message  # the log names it
@@ -47,17 +51,17 @@ def test_region_not_matching_the_workspace(oai: openai.OpenAI, platform: FakePla
     assert platform.rejections == ["Credential should be scoped to a valid region, not 'us-east-1'."]
 
 
-def test_workspace_bound_elsewhere_message(ant: anthropic.Anthropic, platform: FakePlatform) -> None:
+def test_workspace_bound_elsewhere_message(anthropic_client: anthropic.Anthropic, platform: FakePlatform) -> None:
     body = {"type": "error", "error": {"type": "not_found_error", "message": "Workspace not found in region us-west-2"}}
     platform.queue(Reply.json(body, status=404))
     with pytest.raises(anthropic.NotFoundError) as info:
-        ant.messages.create(model=f"aws-apikey/{MODEL}", max_tokens=8, messages=USER)
+        anthropic_client.messages.create(model=f"aws-apikey/{MODEL}", max_tokens=8, messages=USER)
     assert "Workspaces are bound to the one AWS region" in info.value.message
 
 
 @pytest.mark.parametrize("shape", ["aws", "anthropic"])
 def test_outbound_federation_disabled_says_what_to_run(
-    shape: str, oai: openai.OpenAI, ant: anthropic.Anthropic, platform: FakePlatform
+    shape: str, openai_client: openai.OpenAI, anthropic_client: anthropic.Anthropic, platform: FakePlatform
 ) -> None:
     if shape == "aws":
         reply = Reply.json({"message": FEDERATION}, status=403, headers={"x-amzn-errortype": "AccessDeniedException"})
@@ -65,11 +69,11 @@ def test_outbound_federation_disabled_says_what_to_run(
         reply = Reply.json({"type": "error", "error": {"type": "permission_error", "message": FEDERATION}}, status=403)
     platform.queue(reply, reply)
     with pytest.raises(openai.InternalServerError) as info:
-        oai.chat.completions.create(model=f"aws-key/{MODEL}", messages=USER)
+        openai_client.chat.completions.create(model=f"aws-key/{MODEL}", messages=USER)
     assert "`aws iam enable-outbound-web-identity-federation`" in info.value.message
     assert info.value.code == "aws_outbound_federation_disabled"  # an upstream 403 is a 502 keeping the actionable code
     with pytest.raises(anthropic.InternalServerError) as native:
-        ant.messages.create(model=f"aws-role/{MODEL}", max_tokens=8, messages=USER)
+        anthropic_client.messages.create(model=f"aws-role/{MODEL}", max_tokens=8, messages=USER)
     assert "aws iam enable-outbound-web-identity-federation" in native.value.message
 
 
@@ -79,22 +83,22 @@ def denied(action: str) -> Reply:
 
 
 def test_access_denied_names_the_iam_action(
-    oai: openai.OpenAI, ant: anthropic.Anthropic, platform: FakePlatform
+    openai_client: openai.OpenAI, anthropic_client: anthropic.Anthropic, platform: FakePlatform
 ) -> None:
     platform.queue(denied("CreateInference"))
     with pytest.raises(openai.InternalServerError) as info:
-        oai.chat.completions.create(model=f"aws-key/{MODEL}", messages=USER)
+        openai_client.chat.completions.create(model=f"aws-key/{MODEL}", messages=USER)
     assert "needs aws-external-anthropic:CreateInference on arn:aws:aws-external-anthropic:us-west-2" in (
         info.value.message
     )
     assert "CallWithBearerToken" not in info.value.message
     platform.queue(denied("CountTokens"))
     with pytest.raises(anthropic.InternalServerError) as native:
-        ant.messages.count_tokens(model=f"aws-key/{MODEL}", messages=USER)
+        anthropic_client.messages.count_tokens(model=f"aws-key/{MODEL}", messages=USER)
     assert "needs aws-external-anthropic:CountTokens" in native.value.message
     platform.queue(Reply.json({"message": "Access denied"}, status=403))
     with pytest.raises(anthropic.InternalServerError) as keyed:
-        ant.messages.create(model=f"aws-apikey/{MODEL}", max_tokens=8, messages=USER)
+        anthropic_client.messages.create(model=f"aws-apikey/{MODEL}", max_tokens=8, messages=USER)
     assert "CreateInference" in keyed.value.message and 'CallWithBearerToken on "*"' in keyed.value.message
 
 

@@ -15,8 +15,8 @@ USER = [{"role": "user", "content": "hi"}]
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_chat_completion(account: str, oai: openai.OpenAI, platform: FakePlatform, sts: FakeSTS) -> None:
-    r = oai.chat.completions.create(model=f"{account}/{MODEL}", messages=USER, max_tokens=50)
+def test_chat_completion(account: str, openai_client: openai.OpenAI, platform: FakePlatform, sts: FakeSTS) -> None:
+    r = openai_client.chat.completions.create(model=f"{account}/{MODEL}", messages=USER, max_tokens=50)
     assert r.choices[0].message.content == ANTHROPIC_TEXT
     assert r.model == f"{account}/{MODEL}"
     assert r.usage is not None and r.usage.prompt_tokens == 12
@@ -27,8 +27,8 @@ def test_chat_completion(account: str, oai: openai.OpenAI, platform: FakePlatfor
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_chat_stream(account: str, oai: openai.OpenAI, platform: FakePlatform) -> None:
-    stream = oai.chat.completions.create(
+def test_chat_stream(account: str, openai_client: openai.OpenAI, platform: FakePlatform) -> None:
+    stream = openai_client.chat.completions.create(
         model=f"{account}/{MODEL}", messages=USER, stream=True, stream_options={"include_usage": True}
     )
     chunks = list(stream)
@@ -41,8 +41,8 @@ def test_chat_stream(account: str, oai: openai.OpenAI, platform: FakePlatform) -
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_messages(account: str, ant: anthropic.Anthropic, platform: FakePlatform) -> None:
-    msg = ant.messages.create(
+def test_messages(account: str, anthropic_client: anthropic.Anthropic, platform: FakePlatform) -> None:
+    msg = anthropic_client.messages.create(
         model=f"{account}/{MODEL}",
         max_tokens=64,
         system=[{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}],
@@ -59,9 +59,9 @@ def test_messages(account: str, ant: anthropic.Anthropic, platform: FakePlatform
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_messages_stream(account: str, ant: anthropic.Anthropic, platform: FakePlatform) -> None:
+def test_messages_stream(account: str, anthropic_client: anthropic.Anthropic, platform: FakePlatform) -> None:
     platform.queue(Reply.sse(anthropic_events(MODEL, "streamed through AWS")))
-    with ant.messages.stream(
+    with anthropic_client.messages.stream(
         model=f"{account}/{MODEL}", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
     ) as stream:
         text = "".join(stream.text_stream)
@@ -72,21 +72,21 @@ def test_messages_stream(account: str, ant: anthropic.Anthropic, platform: FakeP
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_count_tokens(account: str, ant: anthropic.Anthropic, platform: FakePlatform) -> None:
-    r = ant.messages.count_tokens(model=f"{account}/{MODEL}", messages=[{"role": "user", "content": "hi"}])
+def test_count_tokens(account: str, anthropic_client: anthropic.Anthropic, platform: FakePlatform) -> None:
+    r = anthropic_client.messages.count_tokens(model=f"{account}/{MODEL}", messages=[{"role": "user", "content": "hi"}])
     assert r.input_tokens == 42
     assert platform.last.path == "/v1/messages/count_tokens"
     assert_authenticated(platform, account)
 
 
-def test_tools_and_thinking_round_trip(oai: openai.OpenAI, platform: FakePlatform) -> None:
+def test_tools_and_thinking_round_trip(openai_client: openai.OpenAI, platform: FakePlatform) -> None:
     content = [
         {"type": "thinking", "thinking": "weather needs a tool", "signature": "sig-abc=="},
         {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
     ]
     platform.queue(Reply.json(anthropic_message(MODEL, content, stop_reason="tool_use")))
     tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
-    r = oai.chat.completions.create(
+    r = openai_client.chat.completions.create(
         model=f"aws-key/{MODEL}",
         messages=USER,
         tools=tools,

@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import anthropic
-import openai
 import pytest
 from bedrock_fakes import FakeSTS, bedrock_config
 
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
+from proxy_core.testing import BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
 from proxy_core.testing.fake_bedrock import FakeBedrock
 
 
@@ -58,15 +56,3 @@ def gateway(
     _bedrock_gateway: RunningGateway, bedrock: FakeBedrock, sts: FakeSTS, fake_anthropic: FakeUpstream
 ) -> RunningGateway:
     return _bedrock_gateway
-
-
-@pytest.fixture
-def oai(gateway: RunningGateway) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=gateway.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def ant(gateway: RunningGateway) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
-        yield client

@@ -17,20 +17,20 @@ from proxy_core.testing import GATEWAY_KEY, RunningGateway
 from proxy_core.testing.fake_bedrock import ACCESS_KEY_ID, API_KEY, TEXT, FakeBedrock
 
 
-def chat(oai: openai.OpenAI, account: str) -> str | None:
-    r = oai.chat.completions.create(model=f"{account}/{CLAUDE}", messages=[{"role": "user", "content": "hi"}])
+def chat(openai_client: openai.OpenAI, account: str) -> str | None:
+    r = openai_client.chat.completions.create(model=f"{account}/{CLAUDE}", messages=[{"role": "user", "content": "hi"}])
     return r.choices[0].message.content
 
 
-def test_access_key(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
-    assert chat(oai, "bedrock") == TEXT
+def test_access_key(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
+    assert chat(openai_client, "bedrock") == TEXT
     h = bedrock.last.headers
     assert bedrock.rejections == [] and f"Credential={ACCESS_KEY_ID}/" in h["authorization"]
     assert "x-amz-security-token" not in h and "x-api-key" not in h
 
 
-def test_api_key_is_a_bearer_token(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
-    assert chat(oai, "bedrock-apikey") == TEXT
+def test_api_key_is_a_bearer_token(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
+    assert chat(openai_client, "bedrock-apikey") == TEXT
     h = bedrock.last.headers
     assert bedrock.rejections == [] and h["authorization"] == f"Bearer {API_KEY}"
     assert not [name for name in h if name.startswith("x-amz-")]
@@ -40,9 +40,9 @@ def test_assumed_role_cached(
     gateway_factory: Callable[..., RunningGateway], gateway_config: dict[str, Any], bedrock: FakeBedrock, sts: FakeSTS
 ) -> None:
     gw = gateway_factory(gateway_config)  # a fresh credential cache
-    with openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0) as oai:
-        assert chat(oai, "bedrock-role") == TEXT
-        assert chat(oai, "bedrock-role") == TEXT
+    with openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0) as openai_client:
+        assert chat(openai_client, "bedrock-role") == TEXT
+        assert chat(openai_client, "bedrock-role") == TEXT
     assert len(sts.requests) == 1 and f"Credential={BASE_KEY_ID}/" in sts.last.headers["authorization"]
     key, _, token = sts.issued[0]
     assert bedrock.rejections == [] and all(
@@ -57,10 +57,10 @@ def test_wrong_region_is_rejected_upstream(
     gateway_config["providers"]["bedrock"]["region"] = "eu-west-1"
     gw = gateway_factory(gateway_config)
     with (
-        openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0) as oai,
+        openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_KEY, max_retries=0) as openai_client,
         pytest.raises(openai.APIStatusError) as info,
     ):
-        chat(oai, "bedrock")
+        chat(openai_client, "bedrock")
     assert info.value.status_code == 502 and "rejected the gateway's credentials" in str(info.value)
     assert bedrock.rejections == ["Credential should be scoped to a valid region, not 'eu-west-1'."]
 

@@ -22,8 +22,8 @@ def sent(bedrock: FakeBedrock) -> dict[str, Any]:
     return body
 
 
-def test_plain_signed_and_encoded(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
-    r = oai.chat.completions.create(model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": "hi"}])
+def test_plain_signed_and_encoded(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
+    r = openai_client.chat.completions.create(model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": "hi"}])
     assert r.choices[0].message.content == TEXT and r.choices[0].finish_reason == "stop"
     assert r.usage is not None and (r.usage.prompt_tokens, r.usage.completion_tokens) == (12, 8)
     request = bedrock.last
@@ -36,8 +36,8 @@ def test_plain_signed_and_encoded(oai: openai.OpenAI, bedrock: FakeBedrock) -> N
 
 
 @pytest.mark.parametrize("model", [CLAUDE_US, CLAUDE_GLOBAL])
-def test_inference_profile_ids(oai: openai.OpenAI, bedrock: FakeBedrock, model: str) -> None:
-    r = oai.with_options().chat.completions.with_raw_response.create(
+def test_inference_profile_ids(openai_client: openai.OpenAI, bedrock: FakeBedrock, model: str) -> None:
+    r = openai_client.with_options().chat.completions.with_raw_response.create(
         model=f"bedrock/{model}", messages=[{"role": "user", "content": "hi"}], reasoning_effort="low", max_tokens=10000
     )
     assert r.parse().choices[0].message.content == TEXT
@@ -46,8 +46,8 @@ def test_inference_profile_ids(oai: openai.OpenAI, bedrock: FakeBedrock, model: 
     assert sent(bedrock)["additionalModelRequestFields"] == {"thinking": {"type": "enabled", "budget_tokens": 3000}}
 
 
-def test_system_multi_turn_params(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
-    r = oai.chat.completions.with_raw_response.create(
+def test_system_multi_turn_params(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
+    r = openai_client.chat.completions.with_raw_response.create(
         model=f"bedrock/{NOVA}",
         messages=[
             {"role": "system", "content": "Be brief."},
@@ -74,14 +74,14 @@ def test_system_multi_turn_params(oai: openai.OpenAI, bedrock: FakeBedrock) -> N
     assert body["inferenceConfig"] == {"temperature": 0.2, "topP": 0.9, "stopSequences": ["END"]}
 
 
-def test_image_and_pdf(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_image_and_pdf(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     content: Any = [
         {"type": "text", "text": "what is this"},
         {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
         {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{PDF}"}},
         {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{PDF}"}},
     ]
-    oai.chat.completions.create(model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": content}])
+    openai_client.chat.completions.create(model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": content}])
     assert sent(bedrock)["messages"][0]["content"] == [
         {"text": "what is this"},
         {"image": {"format": "png", "source": {"bytes": PNG}}},
@@ -90,10 +90,12 @@ def test_image_and_pdf(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
     ]
 
 
-def test_image_url_is_a_400_without_upstream_call(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_image_url_is_a_400_without_upstream_call(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     content: Any = [{"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]
     with pytest.raises(openai.BadRequestError) as info:
-        oai.chat.completions.create(model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": content}])
+        openai_client.chat.completions.create(
+            model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": content}]
+        )
     assert "base64 data: URI" in str(info.value) and bedrock.requests == []
 
 
@@ -103,13 +105,13 @@ TOOLS: Any = [
 ]
 
 
-def test_parallel_tool_calls_round_trip(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_parallel_tool_calls_round_trip(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     uses = [
         {"toolUse": {"toolUseId": "tooluse_1", "name": "weather", "input": {"city": "Paris"}}},
         {"toolUse": {"toolUseId": "tooluse_2", "name": "time", "input": {}}},
     ]
     bedrock.queue(Reply.json(converse_response([{"text": "Checking."}, *uses], stop_reason="tool_use")))
-    r = oai.chat.completions.create(
+    r = openai_client.chat.completions.create(
         model=f"bedrock/{CLAUDE}",
         messages=[{"role": "user", "content": "weather?"}],
         tools=TOOLS,
@@ -134,7 +136,7 @@ def test_parallel_tool_calls_round_trip(oai: openai.OpenAI, bedrock: FakeBedrock
         ],
         "toolChoice": {"any": {}},
     }
-    oai.chat.completions.create(
+    openai_client.chat.completions.create(
         model=f"bedrock/{CLAUDE}",
         messages=[
             {"role": "user", "content": "weather?"},
@@ -159,16 +161,16 @@ def test_parallel_tool_calls_round_trip(oai: openai.OpenAI, bedrock: FakeBedrock
     assert body["toolConfig"]["toolChoice"] == {"tool": {"name": "weather"}}
 
 
-def test_tool_choice_none_offers_no_tools(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
-    oai.chat.completions.create(
+def test_tool_choice_none_offers_no_tools(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
+    openai_client.chat.completions.create(
         model=f"bedrock/{LLAMA}", messages=[{"role": "user", "content": "hi"}], tools=TOOLS, tool_choice="none"
     )
     assert "toolConfig" not in sent(bedrock)
 
 
-def test_reasoning_ratios_and_thinking_round_trip(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_reasoning_ratios_and_thinking_round_trip(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     for effort, budget in (("low", 3000), ("medium", 6000), ("high", 9000)):
-        oai.chat.completions.create(
+        openai_client.chat.completions.create(
             model=f"bedrock/{CLAUDE}",
             messages=[{"role": "user", "content": "think"}],
             reasoning_effort=effort,
@@ -181,7 +183,7 @@ def test_reasoning_ratios_and_thinking_round_trip(oai: openai.OpenAI, bedrock: F
     reasoning = {"reasoningContent": {"reasoningText": {"text": "Let me see.", "signature": "c2lnbmF0dXJl"}}}
     redacted = {"reasoningContent": {"redactedContent": "cmVkYWN0ZWQ="}}
     bedrock.queue(Reply.json(converse_response([reasoning, redacted, {"text": "42"}])))
-    r = oai.chat.completions.create(
+    r = openai_client.chat.completions.create(
         model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": "think"}], reasoning_effort="high"
     )
     message: Any = r.choices[0].message
@@ -191,7 +193,7 @@ def test_reasoning_ratios_and_thinking_round_trip(oai: openai.OpenAI, bedrock: F
         {"type": "redacted_thinking", "data": "cmVkYWN0ZWQ="},
     ]
     assert sent(bedrock)["inferenceConfig"] == {"maxTokens": 8192}  # the reasoning plugin's default base
-    oai.chat.completions.create(
+    openai_client.chat.completions.create(
         model=f"bedrock/{CLAUDE}",
         messages=[
             {"role": "user", "content": "think"},
@@ -203,8 +205,8 @@ def test_reasoning_ratios_and_thinking_round_trip(oai: openai.OpenAI, bedrock: F
     assert sent(bedrock)["messages"][1]["content"] == [reasoning, redacted, {"text": "42"}]
 
 
-def test_reasoning_effort_removed_for_other_families(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
-    r = oai.chat.completions.with_raw_response.create(
+def test_reasoning_effort_removed_for_other_families(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
+    r = openai_client.chat.completions.with_raw_response.create(
         model=f"bedrock/{NOVA}", messages=[{"role": "user", "content": "hi"}], reasoning_effort="high", temperature=0.3
     )
     assert r.headers["x-proxy-core-reasoning-dropped"] == "reasoning_effort"
@@ -212,7 +214,7 @@ def test_reasoning_effort_removed_for_other_families(oai: openai.OpenAI, bedrock
     assert "additionalModelRequestFields" not in body and body["inferenceConfig"] == {"temperature": 0.3}
 
 
-def test_cache_control_becomes_cache_points(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_cache_control_becomes_cache_points(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     mark = {"type": "ephemeral"}
     messages: Any = [
         {"role": "system", "content": [{"type": "text", "text": "long system", "cache_control": mark}]},
@@ -232,7 +234,7 @@ def test_cache_control_becomes_cache_points(oai: openai.OpenAI, bedrock: FakeBed
             )
         )
     )
-    r = oai.chat.completions.create(model=f"bedrock/{CLAUDE}", messages=messages, tools=tools)
+    r = openai_client.chat.completions.create(model=f"bedrock/{CLAUDE}", messages=messages, tools=tools)
     body = sent(bedrock)
     assert body["system"] == [{"text": "long system"}, {"cachePoint": {"type": "default"}}]
     assert body["messages"][0]["content"] == [
@@ -245,18 +247,20 @@ def test_cache_control_becomes_cache_points(oai: openai.OpenAI, bedrock: FakeBed
     assert (usage.prompt_tokens, usage.prompt_tokens_details.cached_tokens, usage.total_tokens) == (125, 100, 128)
     assert (usage.cache_read_input_tokens, usage.cache_creation_input_tokens) == (100, 20)
     # Amazon's models take cache points in system and messages, not on tools
-    r2 = oai.chat.completions.with_raw_response.create(model=f"bedrock/{NOVA}", messages=messages, tools=tools)
+    r2 = openai_client.chat.completions.with_raw_response.create(
+        model=f"bedrock/{NOVA}", messages=messages, tools=tools
+    )
     body = sent(bedrock)
     assert body["system"][1] == {"cachePoint": {"type": "default"}}
     assert [t for t in body["toolConfig"]["tools"] if "cachePoint" in t] == []
     assert "tools.cache_control" in r2.headers["x-proxy-core-dropped-params"]
 
 
-def test_structured_output_by_forced_tool(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_structured_output_by_forced_tool(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     schema = {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}
     use = {"toolUse": {"toolUseId": "tooluse_9", "name": "result", "input": {"answer": 42}}}
     bedrock.queue(Reply.json(converse_response([use], stop_reason="tool_use")))
-    r = oai.chat.completions.create(
+    r = openai_client.chat.completions.create(
         model=f"bedrock/{CLAUDE}",
         messages=[{"role": "user", "content": "6 x 7?"}],
         response_format={"type": "json_schema", "json_schema": {"name": "result", "schema": schema}},
@@ -267,25 +271,27 @@ def test_structured_output_by_forced_tool(oai: openai.OpenAI, bedrock: FakeBedro
     assert config["tools"][0]["toolSpec"]["inputSchema"] == {"json": schema}
 
 
-def test_stop_reasons(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_stop_reasons(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     for reason, finish in (
         ("max_tokens", "length"),
         ("guardrail_intervened", "content_filter"),
         ("stop_sequence", "stop"),
     ):
         bedrock.queue(Reply.json(converse_response(stop_reason=reason)))
-        r = oai.chat.completions.create(model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": "hi"}])
+        r = openai_client.chat.completions.create(
+            model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": "hi"}]
+        )
         assert r.choices[0].finish_reason == finish
 
 
-def test_cost_of_bedrock_models(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_cost_of_bedrock_models(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     usage = {"inputTokens": 1000, "outputTokens": 500, "cacheReadInputTokens": 2000}
     for model, expected in (
         (NOVA, 1000 * 0.8 + 500 * 3.2 + 2000 * 0.2),
         (CLAUDE_GLOBAL, 1000 * 3 + 500 * 15 + 2000 * 0.3),
     ):
         bedrock.queue(Reply.json(converse_response(usage=usage)))
-        r = oai.chat.completions.with_raw_response.create(
+        r = openai_client.chat.completions.with_raw_response.create(
             model=f"bedrock/{model}", messages=[{"role": "user", "content": "hi"}]
         )
         assert float(r.headers["x-proxy-core-cost-usd"]) == pytest.approx(expected / 1e6)

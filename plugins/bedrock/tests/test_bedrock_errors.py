@@ -38,14 +38,16 @@ CASES = [
 ]
 
 
-def chat(oai: openai.OpenAI, **kw: Any) -> Any:
-    return oai.chat.completions.create(model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": "hi"}], **kw)
+def chat(openai_client: openai.OpenAI, **kw: Any) -> Any:
+    return openai_client.chat.completions.create(
+        model=f"bedrock/{CLAUDE}", messages=[{"role": "user", "content": "hi"}], **kw
+    )
 
 
 @pytest.mark.parametrize(("kind", "upstream", "message", "status", "anthropic_type"), CASES)
 def test_error_classes_in_both_shapes(
-    oai: openai.OpenAI,
-    ant: anthropic.Anthropic,
+    openai_client: openai.OpenAI,
+    anthropic_client: anthropic.Anthropic,
     bedrock: FakeBedrock,
     kind: str,
     upstream: int,
@@ -55,64 +57,70 @@ def test_error_classes_in_both_shapes(
 ) -> None:
     bedrock.queue(aws_error(kind, message, upstream), aws_error(kind, message, upstream))
     with pytest.raises(openai.APIStatusError) as info:
-        chat(oai)
+        chat(openai_client)
     assert info.value.status_code == status and message in str(info.value)
     with pytest.raises(anthropic.APIStatusError) as ainfo:
-        ant.messages.create(model=f"bedrock/{CLAUDE}", max_tokens=10, messages=[{"role": "user", "content": "hi"}])
+        anthropic_client.messages.create(
+            model=f"bedrock/{CLAUDE}", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+        )
     assert ainfo.value.status_code == status
     body: Any = ainfo.value.body
     assert body["type"] == "error" and body["error"]["type"] == anthropic_type and message in body["error"]["message"]
-    assert chat(oai).choices[0].message.content == TEXT  # the gateway keeps serving
+    assert chat(openai_client).choices[0].message.content == TEXT  # the gateway keeps serving
 
 
-def test_access_denied_names_the_iam_action(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_access_denied_names_the_iam_action(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     denied = (
         "User: arn:aws:iam::123456789012:user/gw is not authorized to perform this action "
         f"on resource: arn:aws:bedrock:us-east-1::foundation-model/{CLAUDE} secret {SECRET_KEY}"
     )
     bedrock.queue(aws_error("AccessDeniedException", denied, 403), aws_error("AccessDeniedException", denied, 403))
     with pytest.raises(openai.APIStatusError) as info:
-        chat(oai)
+        chat(openai_client)
     text = str(info.value)
     assert (
         info.value.status_code == 502 and "bedrock:InvokeModel on arn:aws:bedrock:us-east-1::foundation-model" in text
     )
     assert "123456789012" not in text and SECRET_KEY not in text
     with pytest.raises(openai.APIStatusError) as info:
-        list(chat(oai, stream=True))
+        list(chat(openai_client, stream=True))
     assert "bedrock:InvokeModelWithResponseStream" in str(info.value)
 
 
-def test_in_stream_exception_before_content_is_an_http_error(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_in_stream_exception_before_content_is_an_http_error(
+    openai_client: openai.OpenAI, bedrock: FakeBedrock
+) -> None:
     frames = converse_stream_frames()
     bedrock.queue(event_stream([frames[0], exception_frame("throttlingException", "Too many tokens.")]))
     with pytest.raises(openai.RateLimitError):
-        list(chat(oai, stream=True))
+        list(chat(openai_client, stream=True))
 
 
-def test_in_stream_exception_after_content_is_an_in_stream_error(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_in_stream_exception_after_content_is_an_in_stream_error(
+    openai_client: openai.OpenAI, bedrock: FakeBedrock
+) -> None:
     frames = converse_stream_frames()
     stream_error = exception_frame("modelStreamErrorException", "The model stream failed.")
     bedrock.queue(event_stream([*frames[:2], stream_error]))
     with pytest.raises(openai.APIError) as info:
-        for _ in chat(oai, stream=True):
+        for _ in chat(openai_client, stream=True):
             pass
     assert "The model stream failed." in str(info.value)
 
 
 def test_fallback_from_overloaded_anthropic_to_bedrock(
-    oai: openai.OpenAI, bedrock: FakeBedrock, fake_anthropic: FakeUpstream
+    openai_client: openai.OpenAI, bedrock: FakeBedrock, fake_anthropic: FakeUpstream
 ) -> None:
     overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     fake_anthropic.queue(Reply.json(overloaded, status=529))
-    raw = oai.chat.completions.with_raw_response.create(
+    raw = openai_client.chat.completions.with_raw_response.create(
         model="claude-default", messages=[{"role": "user", "content": "hi"}]
     )
     assert raw.parse().choices[0].message.content == TEXT
     assert raw.headers["x-proxy-core-target"] == f"bedrock/{CLAUDE}"
     assert len(fake_anthropic.requests) == 1 and bedrock.last.path == f"/model/{CLAUDE}/converse"
     fake_anthropic.queue(Reply.json(overloaded, status=529))
-    with oai.chat.completions.create(
+    with openai_client.chat.completions.create(
         model="claude-default", messages=[{"role": "user", "content": "hi"}], stream=True
     ) as stream:
         assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == TEXT

@@ -11,8 +11,8 @@ from proxy_core.testing.fake_answers import anthropic_events
 from proxy_core.testing.fake_bedrock import TEXT, FakeBedrock, event_stream, exception_frame, invoke_stream_frames
 
 
-def test_create(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
-    message = ant.messages.create(
+def test_create(anthropic_client: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+    message = anthropic_client.messages.create(
         model=f"bedrock/{CLAUDE}",
         max_tokens=64,
         system="Be brief.",
@@ -31,9 +31,9 @@ def test_create(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
     }
 
 
-def test_stream_and_final_message(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+def test_stream_and_final_message(anthropic_client: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
     bedrock.queue(event_stream(invoke_stream_frames(anthropic_events("claude-sonnet-4-5", "streamed on bedrock"))))
-    with ant.messages.stream(
+    with anthropic_client.messages.stream(
         model=f"bedrock/{CLAUDE_US}", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
     ) as stream:
         assert "".join(stream.text_stream) == "streamed on bedrock"
@@ -43,13 +43,13 @@ def test_stream_and_final_message(ant: anthropic.Anthropic, bedrock: FakeBedrock
     assert "stream" not in bedrock.last.json() and "model" not in bedrock.last.json()
 
 
-def test_in_stream_exception_after_content(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+def test_in_stream_exception_after_content(anthropic_client: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
     events = anthropic_events("claude-sonnet-4-5", "partial answer")
     frames = [*invoke_stream_frames(events[:4]), exception_frame("throttlingException", "Too many tokens, slow down.")]
     bedrock.queue(event_stream(frames))
     with (
         pytest.raises(anthropic.APIStatusError) as info,
-        ant.messages.stream(
+        anthropic_client.messages.stream(
             model=f"bedrock/{CLAUDE}", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
         ) as stream,
     ):
@@ -58,9 +58,11 @@ def test_in_stream_exception_after_content(ant: anthropic.Anthropic, bedrock: Fa
     assert "Too many tokens" in str(info.value)
 
 
-def test_messages_on_other_families_go_through_converse(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+def test_messages_on_other_families_go_through_converse(
+    anthropic_client: anthropic.Anthropic, bedrock: FakeBedrock
+) -> None:
     """Not Claude: no InvokeModel with an Anthropic body; the Messages bridge serves it over Converse."""
-    message = ant.messages.create(
+    message = anthropic_client.messages.create(
         model=f"bedrock/{NOVA}", max_tokens=64, system="Be brief.", messages=[{"role": "user", "content": "hi"}]
     )
     assert message.content[0].text == TEXT  # type: ignore[union-attr]
@@ -72,9 +74,9 @@ def test_messages_on_other_families_go_through_converse(ant: anthropic.Anthropic
     assert sent["inferenceConfig"]["maxTokens"] == 64
 
 
-def test_malformed_native_body_is_a_400(ant: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
+def test_malformed_native_body_is_a_400(anthropic_client: anthropic.Anthropic, bedrock: FakeBedrock) -> None:
     with pytest.raises(anthropic.BadRequestError):
-        ant.messages.create(
+        anthropic_client.messages.create(
             model=f"bedrock/{CLAUDE}",
             max_tokens=64,
             messages=[{"role": "user", "content": [{"text": "no type"}]}],  # type: ignore[list-item]

@@ -20,8 +20,8 @@ from proxy_core.testing.fake_bedrock import (
 )
 
 
-def collect(oai: openai.OpenAI, model: str = CLAUDE, **kw: Any) -> list[Any]:
-    stream = oai.chat.completions.create(
+def collect(openai_client: openai.OpenAI, model: str = CLAUDE, **kw: Any) -> list[Any]:
+    stream = openai_client.chat.completions.create(
         model=f"bedrock/{model}",
         messages=[{"role": "user", "content": "hi"}],
         stream=True,
@@ -44,10 +44,10 @@ def test_encoder_agrees_with_botocore() -> None:
     assert message.payload == b'{"role":"assistant"}'
 
 
-def test_stream_with_usage(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_stream_with_usage(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     usage = {"inputTokens": 4, "outputTokens": 9, "cacheReadInputTokens": 50, "cacheWriteInputTokens": 6}
     bedrock.queue(event_stream(converse_stream_frames(usage=usage)))
-    chunks = collect(oai)
+    chunks = collect(openai_client)
     assert bedrock.rejections == [] and bedrock.last.path == f"/model/{CLAUDE}/converse-stream"
     assert bedrock.last.headers["accept"] == "application/vnd.amazon.eventstream"
     assert text_of(chunks) == TEXT
@@ -58,13 +58,13 @@ def test_stream_with_usage(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
 
 
 @pytest.mark.parametrize("size", [1, 7, 100])
-def test_frames_split_anywhere(oai: openai.OpenAI, bedrock: FakeBedrock, size: int) -> None:
+def test_frames_split_anywhere(openai_client: openai.OpenAI, bedrock: FakeBedrock, size: int) -> None:
     data = b"".join(converse_stream_frames([{"text": "split across reads"}]))
     bedrock.queue(event_stream([data[i : i + size] for i in range(0, len(data), size)]))
-    assert text_of(collect(oai, NOVA)) == "split across reads"
+    assert text_of(collect(openai_client, NOVA)) == "split across reads"
 
 
-def test_stream_tools_and_thinking(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_stream_tools_and_thinking(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     blocks = [
         {"reasoningContent": {"reasoningText": {"text": "hmm", "signature": "c2ln"}}},
         {"toolUse": {"toolUseId": "tooluse_1", "name": "weather", "input": {"city": "Paris"}}},
@@ -72,7 +72,7 @@ def test_stream_tools_and_thinking(oai: openai.OpenAI, bedrock: FakeBedrock) -> 
     ]
     bedrock.queue(event_stream(converse_stream_frames(blocks, stop_reason="tool_use")))
     tools: Any = [{"type": "function", "function": {"name": n}} for n in ("weather", "time")]
-    chunks = collect(oai, tools=tools, reasoning_effort="low")
+    chunks = collect(openai_client, tools=tools, reasoning_effort="low")
     deltas: list[Any] = [c.choices[0].delta for c in chunks if c.choices]
     assert "".join(getattr(d, "reasoning_content", None) or "" for d in deltas) == "hmm"
     thinking = [b for d in deltas for b in (getattr(d, "thinking_blocks", None) or [])]
@@ -91,26 +91,26 @@ def test_stream_tools_and_thinking(oai: openai.OpenAI, bedrock: FakeBedrock) -> 
     assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["tool_calls"]
 
 
-def test_corrupt_frame_is_a_clean_error(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_corrupt_frame_is_a_clean_error(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     bad = bytearray(event_frame("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "x"}}))
     bad[-1] ^= 0xFF  # message CRC no longer matches
     bedrock.queue(event_stream([event_frame("messageStart", {"role": "assistant"}), bytes(bad)]))
     with pytest.raises(openai.APIStatusError) as info:
-        collect(oai)
+        collect(openai_client)
     assert info.value.status_code == 502 and "corrupt event-stream frame" in str(info.value)
 
 
-def test_stream_cut_mid_frame(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_stream_cut_mid_frame(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     frames = converse_stream_frames()
     bedrock.queue(event_stream([frames[0], frames[1][:10]]))
     with pytest.raises(openai.APIStatusError) as info:
-        collect(oai)
+        collect(openai_client)
     assert info.value.status_code == 502
 
 
-def test_error_frame_before_content(oai: openai.OpenAI, bedrock: FakeBedrock) -> None:
+def test_error_frame_before_content(openai_client: openai.OpenAI, bedrock: FakeBedrock) -> None:
     error = encode_frame({":message-type": "error", ":error-code": "InternalFailure", ":error-message": "boom"}, b"")
     bedrock.queue(event_stream([converse_stream_frames()[0], error]))
     with pytest.raises(openai.APIStatusError) as info:
-        collect(oai)
+        collect(openai_client)
     assert info.value.status_code == 502 and "boom" in str(info.value)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import openai
 import pytest
 from gemini_helpers import gemini_config
 
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
+from proxy_core.testing import BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
 from proxy_core.testing.fake_gemini import FakeGemini
 
 
@@ -35,9 +34,3 @@ def _gemini_gateway(
 @pytest.fixture
 def gateway(_gemini_gateway: RunningGateway, gemini: FakeGemini, fake_anthropic: FakeUpstream) -> RunningGateway:
     return _gemini_gateway
-
-
-@pytest.fixture
-def oai(gateway: RunningGateway) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=gateway.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
-        yield client

@@ -15,8 +15,8 @@ PDF = base64.b64encode(b"%PDF-1.4 fake").decode()
 WAV = base64.b64encode(b"RIFF....WAVEfake").decode()
 
 
-def test_plain_answer_and_usage(oai: openai.OpenAI, gemini: FakeGemini) -> None:
-    answer = oai.chat.completions.create(
+def test_plain_answer_and_usage(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
+    answer = openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Hi"}]
     )
     assert answer.choices[0].message.content == GEMINI_TEXT
@@ -31,8 +31,8 @@ def test_plain_answer_and_usage(oai: openai.OpenAI, gemini: FakeGemini) -> None:
     assert gemini.rejections == []
 
 
-def test_system_multi_turn_and_parameters(oai: openai.OpenAI, gemini: FakeGemini) -> None:
-    raw = oai.chat.completions.with_raw_response.create(
+def test_system_multi_turn_and_parameters(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
+    raw = openai_client.chat.completions.with_raw_response.create(
         model="gemini-main/gemini-2.0-flash",
         messages=[
             {"role": "system", "content": "Be brief."},
@@ -64,8 +64,8 @@ def test_system_multi_turn_and_parameters(oai: openai.OpenAI, gemini: FakeGemini
     }
 
 
-def test_images_pdf_audio_inline_and_detail(oai: openai.OpenAI, gemini: FakeGemini) -> None:
-    oai.chat.completions.create(
+def test_images_pdf_audio_inline_and_detail(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
+    openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-flash",
         messages=[
             {
@@ -106,9 +106,9 @@ def test_images_pdf_audio_inline_and_detail(oai: openai.OpenAI, gemini: FakeGemi
         ("data:application/x-msdownload;base64,AAAA", "not supported by Gemini"),
     ],
 )
-def test_media_the_gateway_refuses(oai: openai.OpenAI, gemini: FakeGemini, url: str, needle: str) -> None:
+def test_media_the_gateway_refuses(openai_client: openai.OpenAI, gemini: FakeGemini, url: str, needle: str) -> None:
     with pytest.raises(openai.BadRequestError) as err:
-        oai.chat.completions.create(
+        openai_client.chat.completions.create(
             model="gemini-main/gemini-2.5-flash",
             messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}],
         )
@@ -116,7 +116,7 @@ def test_media_the_gateway_refuses(oai: openai.OpenAI, gemini: FakeGemini, url: 
     assert gemini.requests == []
 
 
-def test_bad_input_is_a_400_before_any_upstream_call(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_bad_input_is_a_400_before_any_upstream_call(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     cases = [
         ({"n": 2}, "'n' must be 1"),
         ({"stop": ["a", "b", "c", "d", "e", "f"]}, "at most 5"),
@@ -125,12 +125,12 @@ def test_bad_input_is_a_400_before_any_upstream_call(oai: openai.OpenAI, gemini:
     ]
     for extra, needle in cases:
         with pytest.raises(openai.BadRequestError) as err:
-            oai.chat.completions.create(
+            openai_client.chat.completions.create(
                 model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Hi"}], **extra
             )
         assert needle in err.value.message
     with pytest.raises(openai.BadRequestError) as err:
-        oai.chat.completions.create(
+        openai_client.chat.completions.create(
             model="gemini-main/gemini-2.5-pro",
             messages=[{"role": "user", "content": "Hi"}, {"role": "tool", "tool_call_id": "call_x", "content": "1"}],
         )
@@ -138,23 +138,25 @@ def test_bad_input_is_a_400_before_any_upstream_call(oai: openai.OpenAI, gemini:
     assert gemini.requests == []
     # and the gateway keeps serving
     assert (
-        oai.chat.completions.create(model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Hi"}])
+        openai_client.chat.completions.create(
+            model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Hi"}]
+        )
         .choices[0]
         .message.content
     )
 
 
-def test_safety_block_is_content_filter_with_the_reason(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_safety_block_is_content_filter_with_the_reason(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     ratings = [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}]
     gemini.queue(Reply.json(gemini_answer([{"text": "Partial"}], finish="SAFETY", safetyRatings=ratings)))
-    answer = oai.chat.completions.create(
+    answer = openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "x"}]
     )
     choice = answer.choices[0]
     assert choice.finish_reason == "content_filter"
     assert choice.message.refusal == "Gemini stopped the answer: SAFETY (HARM_CATEGORY_DANGEROUS_CONTENT)"
     gemini.queue(Reply.json(gemini_answer(promptFeedback={"blockReason": "PROHIBITED_CONTENT"})))
-    answer = oai.chat.completions.create(
+    answer = openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "x"}]
     )
     assert answer.choices[0].finish_reason == "content_filter"
@@ -162,7 +164,7 @@ def test_safety_block_is_content_filter_with_the_reason(oai: openai.OpenAI, gemi
     assert answer.choices[0].message.refusal == "Gemini blocked the prompt: PROHIBITED_CONTENT"
 
 
-def test_usage_reasoning_and_cached_tokens(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_usage_reasoning_and_cached_tokens(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     usage = {
         "promptTokenCount": 100,
         "candidatesTokenCount": 20,
@@ -170,7 +172,7 @@ def test_usage_reasoning_and_cached_tokens(oai: openai.OpenAI, gemini: FakeGemin
         "cachedContentTokenCount": 64,
     }
     gemini.queue(Reply.json(gemini_answer([{"text": "Hmm", "thought": True}, {"text": "42"}], usage=usage)))
-    answer = oai.chat.completions.create(
+    answer = openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Q"}]
     )
     u = answer.usage

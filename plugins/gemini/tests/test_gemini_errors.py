@@ -23,20 +23,24 @@ from proxy_core.testing.fake_gemini import GEMINI_KEY, FakeGemini, google_error
     ],
 )
 def test_error_classes_in_openai_shape(
-    oai: openai.OpenAI, gemini: FakeGemini, status: int, name: str, error_class: type, client_status: int
+    openai_client: openai.OpenAI, gemini: FakeGemini, status: int, name: str, error_class: type, client_status: int
 ) -> None:
     gemini.queue(google_error(status, name, f"upstream says {name.lower()}"))
     with pytest.raises(error_class) as err:
-        oai.chat.completions.create(model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Hi"}])
+        openai_client.chat.completions.create(
+            model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Hi"}]
+        )
     assert err.value.status_code == client_status
     body: Any = err.value.body
     assert body["message"] == f"upstream says {name.lower()}" and body["code"] == name
 
 
-def test_permission_denied_is_the_accounts_problem(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_permission_denied_is_the_accounts_problem(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     gemini.queue(google_error(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers."))
     with pytest.raises(openai.APIStatusError) as err:
-        oai.chat.completions.create(model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Hi"}])
+        openai_client.chat.completions.create(
+            model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Hi"}]
+        )
     assert err.value.status_code == 502
     assert err.value.body["code"] == "upstream_credentials_rejected"  # type: ignore[index]
 
@@ -58,12 +62,12 @@ def test_a_rejected_key_is_a_502_and_never_echoed(
     assert "key=" not in gemini.last.path and GEMINI_KEY not in gemini.last.path
 
 
-def test_in_stream_error_event(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_in_stream_error_event(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     from proxy_core.testing import Reply
 
     error = {"error": {"code": 503, "message": "overloaded mid-stream", "status": "UNAVAILABLE"}}
     gemini.queue(Reply.sse([{"candidates": [{"content": {"role": "model", "parts": [{"text": "Hi"}]}}]}, error]))
-    stream = oai.chat.completions.create(
+    stream = openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Hi"}], stream=True
     )
     with pytest.raises(openai.APIError) as err:

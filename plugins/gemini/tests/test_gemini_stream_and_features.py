@@ -20,12 +20,12 @@ SCHEMA = {
 JSON_SCHEMA = {"type": "json_schema", "json_schema": {"name": "person", "schema": SCHEMA, "strict": True}}
 
 
-def test_stream_with_thoughts_and_usage(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_stream_with_thoughts_and_usage(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     gemini.queue(
         gemini_events([{"text": "Let me think", "thought": True}, {"text": "Four"}, {"text": "."}], usage=USAGE)
     )
     chunks = list(
-        oai.chat.completions.create(
+        openai_client.chat.completions.create(
             model="gemini-main/gemini-2.5-flash",
             messages=[{"role": "user", "content": "2+2?"}],
             stream=True,
@@ -49,11 +49,11 @@ def test_stream_with_thoughts_and_usage(oai: openai.OpenAI, gemini: FakeGemini) 
     }
 
 
-def test_stream_cut_before_finish_reason_is_an_error_event(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_stream_cut_before_finish_reason_is_an_error_event(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     reply = gemini_events([{"text": "Par"}, {"text": "tial"}])
     reply.cut_after = 1
     gemini.queue(reply)
-    stream = oai.chat.completions.create(
+    stream = openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-pro", messages=[{"role": "user", "content": "Hi"}], stream=True
     )
     with pytest.raises(openai.APIError):
@@ -77,27 +77,29 @@ def test_stream_cut_before_finish_reason_is_an_error_event(oai: openai.OpenAI, g
     ],
 )
 def test_reasoning_effort_to_thinking_config(
-    oai: openai.OpenAI, gemini: FakeGemini, model: str, effort: str, max_tokens: int | None, expected: dict
+    openai_client: openai.OpenAI, gemini: FakeGemini, model: str, effort: str, max_tokens: int | None, expected: dict
 ) -> None:
     extra = {"max_tokens": max_tokens} if max_tokens else {}
-    oai.chat.completions.create(
+    openai_client.chat.completions.create(
         model=f"gemini-main/{model}", messages=[{"role": "user", "content": "Q"}], reasoning_effort=effort, **extra
     )  # type: ignore[call-overload]
     assert gemini.rejections == []
     assert gemini.last.json()["generationConfig"]["thinkingConfig"] == expected
 
 
-def test_reasoning_effort_is_dropped_for_a_model_that_cannot_think(oai: openai.OpenAI, gemini: FakeGemini) -> None:
-    raw = oai.chat.completions.with_raw_response.create(
+def test_reasoning_effort_is_dropped_for_a_model_that_cannot_think(
+    openai_client: openai.OpenAI, gemini: FakeGemini
+) -> None:
+    raw = openai_client.chat.completions.with_raw_response.create(
         model="gemini-main/gemini-2.0-flash", messages=[{"role": "user", "content": "Q"}], reasoning_effort="high"
     )
     assert raw.headers["x-proxy-core-reasoning-dropped"] == "reasoning_effort"
     assert "generationConfig" not in gemini.last.json()
 
 
-def test_structured_output_native_without_tools(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_structured_output_native_without_tools(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     gemini.queue(Reply.json(gemini_answer([{"text": '{"name": "Sarah", "age": 28}'}])))
-    raw = oai.chat.completions.with_raw_response.create(
+    raw = openai_client.chat.completions.with_raw_response.create(
         model="gemini-main/gemini-2.5-pro",
         messages=[{"role": "user", "content": "Sarah, 28"}],
         response_format=JSON_SCHEMA,  # type: ignore[arg-type]
@@ -106,7 +108,7 @@ def test_structured_output_native_without_tools(oai: openai.OpenAI, gemini: Fake
     assert json.loads(raw.parse().choices[0].message.content or "") == {"name": "Sarah", "age": 28}
     config = gemini.last.json()["generationConfig"]
     assert config == {"responseMimeType": "application/json", "responseJsonSchema": SCHEMA}
-    oai.chat.completions.create(
+    openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-pro",
         messages=[{"role": "user", "content": "JSON please"}],
         response_format={"type": "json_object"},
@@ -114,10 +116,12 @@ def test_structured_output_native_without_tools(oai: openai.OpenAI, gemini: Fake
     assert gemini.last.json()["generationConfig"] == {"responseMimeType": "application/json"}
 
 
-def test_structured_output_strict_schema_missing_required_is_a_400(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_structured_output_strict_schema_missing_required_is_a_400(
+    openai_client: openai.OpenAI, gemini: FakeGemini
+) -> None:
     loose = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}, "required": ["a"]}
     with pytest.raises(openai.BadRequestError) as err:
-        oai.chat.completions.create(
+        openai_client.chat.completions.create(
             model="gemini-main/gemini-2.5-pro",
             messages=[{"role": "user", "content": "x"}],
             response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": loose, "strict": True}},
@@ -125,11 +129,13 @@ def test_structured_output_strict_schema_missing_required_is_a_400(oai: openai.O
     assert "missing: b" in err.value.message and gemini.requests == []
 
 
-def test_structured_output_with_tools_goes_through_a_forced_function(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_structured_output_with_tools_goes_through_a_forced_function(
+    openai_client: openai.OpenAI, gemini: FakeGemini
+) -> None:
     tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
     call = {"functionCall": {"name": "person", "args": {"name": "Mike", "age": 32}}}
     gemini.queue(Reply.json(gemini_answer([call])))
-    raw = oai.chat.completions.with_raw_response.create(
+    raw = openai_client.chat.completions.with_raw_response.create(
         model="gemini-main/gemini-2.5-pro",
         messages=[{"role": "user", "content": "Mike, 32"}],
         tools=[tool],  # type: ignore[list-item]
@@ -146,10 +152,10 @@ def test_structured_output_with_tools_goes_through_a_forced_function(oai: openai
 
 
 def test_fallback_from_gemini_to_anthropic_and_back(
-    oai: openai.OpenAI, gemini: FakeGemini, fake_anthropic: FakeUpstream
+    openai_client: openai.OpenAI, gemini: FakeGemini, fake_anthropic: FakeUpstream
 ) -> None:
     gemini.queue(google_error(503, "UNAVAILABLE", "The model is overloaded. Please try again later."))
-    raw = oai.chat.completions.with_raw_response.create(
+    raw = openai_client.chat.completions.with_raw_response.create(
         model="gemini-then-claude", messages=[{"role": "user", "content": "Hi"}]
     )
     assert raw.headers["x-proxy-core-target"] == "anthropic-main/claude-sonnet-4-5"
@@ -157,7 +163,7 @@ def test_fallback_from_gemini_to_anthropic_and_back(
     fake_anthropic.queue(
         Reply.json({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, status=529)
     )
-    raw = oai.chat.completions.with_raw_response.create(
+    raw = openai_client.chat.completions.with_raw_response.create(
         model="claude-then-gemini", messages=[{"role": "user", "content": "Hi"}], stream=True
     )
     assert raw.headers["x-proxy-core-target"] == "gemini-main/gemini-2.5-flash"

@@ -33,7 +33,7 @@ CALLS = [
 ]
 
 
-def _round_trip(oai: openai.OpenAI, gemini: FakeGemini, message: Any) -> dict[str, Any]:
+def _round_trip(openai_client: openai.OpenAI, gemini: FakeGemini, message: Any) -> dict[str, Any]:
     """Send the assistant message back (model_dump, as the seed shows) with both results."""
     history = [
         {"role": "user", "content": "Weather in Paris and Tokyo?"},
@@ -43,15 +43,17 @@ def _round_trip(oai: openai.OpenAI, gemini: FakeGemini, message: Any) -> dict[st
             for i, c in enumerate(message.tool_calls)
         ],
     ]
-    final = oai.chat.completions.create(model="gemini-main/gemini-3-pro-preview", messages=history, tools=[WEATHER])
+    final = openai_client.chat.completions.create(
+        model="gemini-main/gemini-3-pro-preview", messages=history, tools=[WEATHER]
+    )
     assert final.choices[0].message.content
     assert gemini.rejections == []
     return gemini.last.json()
 
 
-def test_parallel_calls_and_signature_round_trip(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_parallel_calls_and_signature_round_trip(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     gemini.queue(Reply.json(gemini_answer(CALLS)))
-    answer = oai.chat.completions.create(
+    answer = openai_client.chat.completions.create(
         model="gemini-main/gemini-3-pro-preview",
         messages=[{"role": "user", "content": "Weather in Paris and Tokyo?"}],
         tools=[WEATHER],
@@ -79,7 +81,7 @@ def test_parallel_calls_and_signature_round_trip(oai: openai.OpenAI, gemini: Fak
     ]
     assert len({c.id for c in calls}) == 2 and all(c.id.startswith("call_") for c in calls)
     assert calls[0].model_dump()["thought_signature"] == SIG_1
-    body = _round_trip(oai, gemini, choice.message)
+    body = _round_trip(openai_client, gemini, choice.message)
     model_turn, results = body["contents"][1], body["contents"][2]
     assert model_turn == {"role": "model", "parts": CALLS}  # signature back on the first call, byte for byte
     assert results == {
@@ -91,7 +93,9 @@ def test_parallel_calls_and_signature_round_trip(oai: openai.OpenAI, gemini: Fak
     }
 
 
-def test_a_gemini_3_call_without_its_signature_is_rejected_by_the_fake(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_a_gemini_3_call_without_its_signature_is_rejected_by_the_fake(
+    openai_client: openai.OpenAI, gemini: FakeGemini
+) -> None:
     """What happens to a client that drops the signature: the real API's 400, in OpenAI's shape."""
     history = [
         {"role": "user", "content": "Weather?"},
@@ -108,16 +112,18 @@ def test_a_gemini_3_call_without_its_signature_is_rejected_by_the_fake(oai: open
         {"role": "tool", "tool_call_id": "call_1", "content": "cold"},
     ]
     with pytest.raises(openai.BadRequestError) as err:
-        oai.chat.completions.create(model="gemini-main/gemini-3-pro-preview", messages=history, tools=[WEATHER])
+        openai_client.chat.completions.create(
+            model="gemini-main/gemini-3-pro-preview", messages=history, tools=[WEATHER]
+        )
     assert "thought_signature" in err.value.message
     assert err.value.body["code"] == "INVALID_ARGUMENT"  # type: ignore[index]
     # a plain (non-JSON) tool result goes under "result"
     assert gemini.last.json()["contents"][2]["parts"][0]["functionResponse"]["response"] == {"result": "cold"}
 
 
-def test_streamed_calls_keep_ids_and_signatures(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_streamed_calls_keep_ids_and_signatures(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     gemini.queue(gemini_events([{"text": "Let me check."}, *CALLS]))
-    stream = oai.chat.completions.create(
+    stream = openai_client.chat.completions.create(
         model="gemini-main/gemini-3-pro-preview",
         messages=[{"role": "user", "content": "Weather in Paris and Tokyo?"}],
         tools=[WEATHER],
@@ -131,18 +137,18 @@ def test_streamed_calls_keep_ids_and_signatures(oai: openai.OpenAI, gemini: Fake
     assert gemini.last.path.endswith(":streamGenerateContent?alt=sse")
 
 
-def test_text_signature_comes_back_through_thinking_blocks(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_text_signature_comes_back_through_thinking_blocks(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     gemini.queue(
         Reply.json(
             gemini_answer([{"text": "thinking...", "thought": True}, {"text": "Done.", "thoughtSignature": SIG_TEXT}])
         )
     )
-    first = oai.chat.completions.create(
+    first = openai_client.chat.completions.create(
         model="gemini-main/gemini-3-pro-preview", messages=[{"role": "user", "content": "Go"}]
     )
     message = first.choices[0].message.model_dump(exclude_none=True)
     assert message["thinking_blocks"] == [{"type": "thinking", "thinking": "thinking...", "signature": SIG_TEXT}]
-    oai.chat.completions.create(
+    openai_client.chat.completions.create(
         model="gemini-main/gemini-3-pro-preview",
         messages=[{"role": "user", "content": "Go"}, message, {"role": "user", "content": "And?"}],
     )
@@ -152,9 +158,9 @@ def test_text_signature_comes_back_through_thinking_blocks(oai: openai.OpenAI, g
     }
 
 
-def test_tool_choice_forms(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_tool_choice_forms(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     messages = [{"role": "user", "content": "Hi"}]
-    oai.chat.completions.create(
+    openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-flash",
         messages=messages,
         tools=[WEATHER],
@@ -163,20 +169,20 @@ def test_tool_choice_forms(oai: openai.OpenAI, gemini: FakeGemini) -> None:
     assert gemini.last.json()["toolConfig"] == {
         "functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_weather"]}
     }
-    oai.chat.completions.create(
+    openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-flash", messages=messages, tools=[WEATHER], tool_choice="none"
     )
     assert gemini.last.json()["toolConfig"] == {"functionCallingConfig": {"mode": "NONE"}}
 
 
-def test_google_search_grounding_tool(oai: openai.OpenAI, gemini: FakeGemini) -> None:
+def test_google_search_grounding_tool(openai_client: openai.OpenAI, gemini: FakeGemini) -> None:
     grounding = {
         "groundingChunks": [{"web": {"uri": "https://example.org/time", "title": "example.org"}}],
         "groundingSupports": [{"segment": {"startIndex": 0, "endIndex": 8}, "groundingChunkIndices": [0]}],
         "webSearchQueries": ["current time"],
     }
     gemini.queue(Reply.json(gemini_answer([{"text": "It is 9am."}], groundingMetadata=grounding)))
-    answer = oai.chat.completions.create(
+    answer = openai_client.chat.completions.create(
         model="gemini-main/gemini-2.5-pro",
         messages=[{"role": "user", "content": "what date and time is right now?"}],
         tools=[{"type": "function", "function": {"name": "google_search"}}],  # the seed's form

@@ -8,12 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anthropic
-import openai
 import pytest
 from vertex_helpers import CLIENT_EMAIL, PROJECT, STATIC_TOKEN, service_account_file, vertex_config
 
-from proxy_core.testing import GATEWAY_KEY, BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
+from proxy_core.testing import BackgroundLoop, FakeUpstream, RunningGateway, run_fake, serve_gateway
 from proxy_core.testing.fake_vertex import FakeGoogleToken, FakeVertex
 
 
@@ -66,15 +64,3 @@ def gateway(
     _vertex_gateway: RunningGateway, vertex: FakeVertex, token_server: FakeGoogleToken, fake_anthropic: FakeUpstream
 ) -> RunningGateway:
     return _vertex_gateway
-
-
-@pytest.fixture
-def oai(gateway: RunningGateway) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=gateway.url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def ant(gateway: RunningGateway) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=gateway.url, api_key=GATEWAY_KEY, max_retries=0, timeout=10) as client:
-        yield client

@@ -62,8 +62,8 @@ def test_vertex_unavailable_falls_back_to_bedrock_on_messages(
     mixed: RunningGateway, bedrock: FakeBedrock, vertex: FakeVertex
 ) -> None:
     vertex.queue(google_error(503, "UNAVAILABLE", "The service is currently unavailable."))
-    with anthropic.Anthropic(base_url=mixed.url, api_key=GATEWAY_KEY, max_retries=0, timeout=10) as ant:
-        raw = ant.messages.with_raw_response.create(
+    with anthropic.Anthropic(base_url=mixed.url, api_key=GATEWAY_KEY, max_retries=0, timeout=10) as anthropic_client:
+        raw = anthropic_client.messages.with_raw_response.create(
             model="vertex-then-bedrock", max_tokens=64, messages=[{"role": "user", "content": "Hi"}]
         )
     assert raw.headers["x-proxy-core-target"] == f"bedrock/{BEDROCK_CLAUDE}"

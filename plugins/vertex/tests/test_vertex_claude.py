@@ -18,10 +18,10 @@ PATH = "/v1/projects/proxy-core-test/locations/us-east5/publishers/anthropic/mod
 SIG = "EqQBCkYIBxgCKkC-claude-signature"
 
 
-def test_chat_reasoning_cache_control_and_stream(oai: openai.OpenAI, vertex: FakeVertex) -> None:
+def test_chat_reasoning_cache_control_and_stream(openai_client: openai.OpenAI, vertex: FakeVertex) -> None:
     thinking = [{"type": "thinking", "thinking": "Hmm.", "signature": SIG}, {"type": "text", "text": "4"}]
     vertex.queue(Reply.json(anthropic_message(CLAUDE, thinking)))
-    raw = oai.chat.completions.with_raw_response.create(
+    raw = openai_client.chat.completions.with_raw_response.create(
         model=f"vertex-sa/{CLAUDE}",
         messages=[
             {
@@ -46,7 +46,7 @@ def test_chat_reasoning_cache_control_and_stream(oai: openai.OpenAI, vertex: Fak
     assert body["system"] == [{"type": "text", "text": "Long rules", "cache_control": {"type": "ephemeral"}}]
     assert raw.headers["x-proxy-core-target"] == f"vertex-sa/{CLAUDE}"
     chunks = list(
-        oai.chat.completions.create(
+        openai_client.chat.completions.create(
             model=f"vertex-sa/{CLAUDE}",
             messages=[{"role": "user", "content": "Hi"}],
             stream=True,
@@ -60,7 +60,7 @@ def test_chat_reasoning_cache_control_and_stream(oai: openai.OpenAI, vertex: Fak
     assert vertex.rejections == []
 
 
-def test_structured_output_native_on_claude(oai: openai.OpenAI, vertex: FakeVertex) -> None:
+def test_structured_output_native_on_claude(openai_client: openai.OpenAI, vertex: FakeVertex) -> None:
     schema = {
         "type": "object",
         "properties": {"a": {"type": "string"}},
@@ -68,7 +68,7 @@ def test_structured_output_native_on_claude(oai: openai.OpenAI, vertex: FakeVert
         "additionalProperties": False,
     }
     vertex.queue(Reply.json(anthropic_message(CLAUDE, [{"type": "text", "text": '{"a": "x"}'}])))
-    raw = oai.chat.completions.with_raw_response.create(
+    raw = openai_client.chat.completions.with_raw_response.create(
         model=f"vertex-sa/{CLAUDE}",
         messages=[{"role": "user", "content": "x"}],
         response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": schema}},
@@ -78,8 +78,10 @@ def test_structured_output_native_on_claude(oai: openai.OpenAI, vertex: FakeVert
     assert vertex.last.json()["output_config"] == {"format": {"type": "json_schema", "schema": schema}}
 
 
-def test_messages_passthrough_stream_and_count_tokens(ant: anthropic.Anthropic, vertex: FakeVertex) -> None:
-    message = ant.messages.create(
+def test_messages_passthrough_stream_and_count_tokens(
+    anthropic_client: anthropic.Anthropic, vertex: FakeVertex
+) -> None:
+    message = anthropic_client.messages.create(
         model=f"vertex-sa/{CLAUDE}",
         max_tokens=2048,
         system="Be brief.",
@@ -102,22 +104,26 @@ def test_messages_passthrough_stream_and_count_tokens(ant: anthropic.Anthropic, 
             CLAUDE, [{"type": "thinking", "thinking": "Let me see", "signature": SIG}, {"type": "text", "text": "Yes"}]
         )
     )
-    with ant.messages.stream(
+    with anthropic_client.messages.stream(
         model=f"vertex-sa/{CLAUDE}", max_tokens=2048, messages=[{"role": "user", "content": "Hi"}]
     ) as stream:
         final = stream.get_final_message()
     assert [b.type for b in final.content] == ["thinking", "text"]
     assert final.content[0].signature == SIG  # type: ignore[union-attr]
     assert vertex.last.path == f"{PATH}/{CLAUDE}:streamRawPredict"
-    count = ant.messages.count_tokens(model=f"vertex-sa/{CLAUDE}", messages=[{"role": "user", "content": "Hi"}])
+    count = anthropic_client.messages.count_tokens(
+        model=f"vertex-sa/{CLAUDE}", messages=[{"role": "user", "content": "Hi"}]
+    )
     assert count.input_tokens == 42
     assert vertex.last.path == f"{PATH}/count-tokens:rawPredict"
     assert vertex.last.json()["model"] == CLAUDE and vertex.last.json()["anthropic_version"] == "vertex-2023-10-16"
     assert vertex.rejections == []
 
 
-def test_global_endpoint_with_a_static_token(ant: anthropic.Anthropic, vertex: FakeVertex) -> None:
-    ant.messages.create(model=f"vertex-global/{CLAUDE}", max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
+def test_global_endpoint_with_a_static_token(anthropic_client: anthropic.Anthropic, vertex: FakeVertex) -> None:
+    anthropic_client.messages.create(
+        model=f"vertex-global/{CLAUDE}", max_tokens=64, messages=[{"role": "user", "content": "Hi"}]
+    )
     assert (
         vertex.last.path
         == f"/v1/projects/proxy-core-test/locations/global/publishers/anthropic/models/{CLAUDE}:rawPredict"
@@ -125,10 +131,14 @@ def test_global_endpoint_with_a_static_token(ant: anthropic.Anthropic, vertex: F
     assert vertex.last.headers["authorization"] == f"Bearer {STATIC_TOKEN}"
 
 
-def test_errors_in_the_clients_shape(ant: anthropic.Anthropic, oai: openai.OpenAI, vertex: FakeVertex) -> None:
+def test_errors_in_the_clients_shape(
+    anthropic_client: anthropic.Anthropic, openai_client: openai.OpenAI, vertex: FakeVertex
+) -> None:
     vertex.queue(google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com"))
     try:
-        ant.messages.create(model=f"vertex-sa/{CLAUDE}", max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
+        anthropic_client.messages.create(
+            model=f"vertex-sa/{CLAUDE}", max_tokens=64, messages=[{"role": "user", "content": "Hi"}]
+        )
         raise AssertionError("expected a 429")
     except anthropic.RateLimitError as e:
         assert e.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
@@ -136,24 +146,29 @@ def test_errors_in_the_clients_shape(ant: anthropic.Anthropic, oai: openai.OpenA
     error = {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}
     vertex.queue(Reply.json(error, status=400))
     try:
-        ant.messages.create(model=f"vertex-sa/{CLAUDE}", max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
+        anthropic_client.messages.create(
+            model=f"vertex-sa/{CLAUDE}", max_tokens=64, messages=[{"role": "user", "content": "Hi"}]
+        )
         raise AssertionError("expected a 400")
     except anthropic.BadRequestError as e:
         assert e.body == error  # Anthropic's own error body, unchanged
     vertex.queue(google_error(400, "INVALID_ARGUMENT", "Request contains an invalid argument."))
     try:
-        oai.chat.completions.create(model=f"vertex-sa/{CLAUDE}", messages=[{"role": "user", "content": "Hi"}])
+        openai_client.chat.completions.create(model=f"vertex-sa/{CLAUDE}", messages=[{"role": "user", "content": "Hi"}])
         raise AssertionError("expected a 400")
     except openai.BadRequestError as e:
         assert e.body["code"] == "INVALID_ARGUMENT"  # type: ignore[index]
 
 
 def test_fallback_between_anthropic_and_vertex(
-    ant: anthropic.Anthropic, oai: openai.OpenAI, vertex: FakeVertex, fake_anthropic: FakeUpstream
+    anthropic_client: anthropic.Anthropic,
+    openai_client: openai.OpenAI,
+    vertex: FakeVertex,
+    fake_anthropic: FakeUpstream,
 ) -> None:
     overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     fake_anthropic.queue(Reply.json(overloaded, status=529))
-    raw = ant.messages.with_raw_response.create(
+    raw = anthropic_client.messages.with_raw_response.create(
         model="claude-anthropic-first", max_tokens=64, messages=[{"role": "user", "content": "Hi"}]
     )
     assert raw.headers["x-proxy-core-target"] == f"vertex-sa/{CLAUDE}"
@@ -161,7 +176,7 @@ def test_fallback_between_anthropic_and_vertex(
     assert fake_anthropic.requests[0].json()["model"] == "claude-sonnet-4-5"
     assert "model" not in vertex.last.json()
     vertex.queue(google_error(503, "UNAVAILABLE", "The service is currently unavailable."))
-    raw_chat = oai.chat.completions.with_raw_response.create(
+    raw_chat = openai_client.chat.completions.with_raw_response.create(
         model="claude-vertex-first",
         messages=[{"role": "user", "content": "Hi"}],
         reasoning_effort="medium",
@@ -171,7 +186,7 @@ def test_fallback_between_anthropic_and_vertex(
     assert fake_anthropic.last.json()["thinking"] == {"type": "enabled", "budget_tokens": 2400}
     assert "anthropic_version" not in fake_anthropic.last.json()
     vertex.queue(google_error(429, "RESOURCE_EXHAUSTED", "Resource exhausted."))
-    raw_chat = oai.chat.completions.with_raw_response.create(
+    raw_chat = openai_client.chat.completions.with_raw_response.create(
         model="gemini-then-claude", messages=[{"role": "user", "content": "Hi"}]
     )
     assert raw_chat.headers["x-proxy-core-target"] == f"vertex-global/{CLAUDE}"

@@ -16,8 +16,8 @@ SIG = "CiQB0e2Kb-vertex-signature=="
 TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
 
 
-def test_plain_and_stream_with_usage(oai: openai.OpenAI, vertex: FakeVertex) -> None:
-    answer = oai.chat.completions.create(
+def test_plain_and_stream_with_usage(openai_client: openai.OpenAI, vertex: FakeVertex) -> None:
+    answer = openai_client.chat.completions.create(
         model="vertex-sa/gemini-2.5-pro",
         messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
     )
@@ -28,7 +28,7 @@ def test_plain_and_stream_with_usage(oai: openai.OpenAI, vertex: FakeVertex) -> 
     assert "x-goog-api-key" not in sent.headers
     assert sent.json()["systemInstruction"] == {"parts": [{"text": "Be brief."}]}
     chunks = list(
-        oai.chat.completions.create(
+        openai_client.chat.completions.create(
             model="vertex-sa/gemini-2.5-pro",
             messages=[{"role": "user", "content": "Hi"}],
             stream=True,
@@ -41,8 +41,8 @@ def test_plain_and_stream_with_usage(oai: openai.OpenAI, vertex: FakeVertex) -> 
     assert vertex.rejections == []
 
 
-def test_cloud_storage_and_https_files_by_reference(oai: openai.OpenAI, vertex: FakeVertex) -> None:
-    oai.chat.completions.create(
+def test_cloud_storage_and_https_files_by_reference(openai_client: openai.OpenAI, vertex: FakeVertex) -> None:
+    openai_client.chat.completions.create(
         model="vertex-sa/gemini-2.5-pro",
         messages=[
             {
@@ -64,10 +64,10 @@ def test_cloud_storage_and_https_files_by_reference(oai: openai.OpenAI, vertex: 
     assert body["generationConfig"] == {"mediaResolution": "MEDIA_RESOLUTION_LOW"}
 
 
-def test_tools_round_trip_with_signature_and_reasoning(oai: openai.OpenAI, vertex: FakeVertex) -> None:
+def test_tools_round_trip_with_signature_and_reasoning(openai_client: openai.OpenAI, vertex: FakeVertex) -> None:
     call = {"functionCall": {"name": "lookup", "args": {}}, "thoughtSignature": SIG}
     vertex.queue(Reply.json(gemini_answer([{"text": "planning", "thought": True}, call])))
-    first = oai.chat.completions.create(
+    first = openai_client.chat.completions.create(
         model="vertex-sa/gemini-3-pro-preview",
         messages=[{"role": "user", "content": "Look it up"}],
         tools=[TOOL],  # type: ignore[list-item]
@@ -80,7 +80,7 @@ def test_tools_round_trip_with_signature_and_reasoning(oai: openai.OpenAI, verte
     message = first.choices[0].message
     assert message.reasoning_content == "planning"  # type: ignore[attr-defined]
     assert message.tool_calls is not None
-    oai.chat.completions.create(
+    openai_client.chat.completions.create(
         model="vertex-sa/gemini-3-pro-preview",
         messages=[
             {"role": "user", "content": "Look it up"},
@@ -95,11 +95,11 @@ def test_tools_round_trip_with_signature_and_reasoning(oai: openai.OpenAI, verte
     assert contents[2]["parts"] == [{"functionResponse": {"name": "lookup", "response": {"found": True}}}]
 
 
-def test_structured_output_native_and_via_function(oai: openai.OpenAI, vertex: FakeVertex) -> None:
+def test_structured_output_native_and_via_function(openai_client: openai.OpenAI, vertex: FakeVertex) -> None:
     schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
     fmt = {"type": "json_schema", "json_schema": {"name": "num", "schema": schema}}
     vertex.queue(Reply.json(gemini_answer([{"text": '{"n": 3}'}])))
-    answer = oai.chat.completions.create(
+    answer = openai_client.chat.completions.create(
         model="vertex-sa/gemini-2.5-pro",
         messages=[{"role": "user", "content": "3"}],
         response_format=fmt,  # type: ignore[arg-type]
@@ -110,7 +110,7 @@ def test_structured_output_native_and_via_function(oai: openai.OpenAI, vertex: F
         "responseJsonSchema": schema,
     }
     vertex.queue(gemini_events([{"functionCall": {"name": "num", "args": {"n": 4}}}]))
-    stream = oai.chat.completions.create(
+    stream = openai_client.chat.completions.create(
         model="vertex-sa/gemini-2.5-pro",
         messages=[{"role": "user", "content": "4"}],
         response_format=fmt,  # type: ignore[arg-type]
