@@ -12,14 +12,13 @@ import copy
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import orjson
 import structlog
 
-from .context import Attempt, RequestContext, Timeouts, UpstreamRequest
+from .context import Attempt, RequestContext, UpstreamRequest
 from .errors import (
     GatewayTimeoutError,
     InvalidRequestError,
@@ -30,7 +29,7 @@ from .errors import (
     UpstreamError,
 )
 from .sse import SSEError, SSEParser
-from .upstream import UpstreamResponse, request_body
+from .upstream import UpstreamResponse, cause_name, is_timeout, read_capped, send_upstream
 
 if TYPE_CHECKING:
     from .operations import OperationBridge, StreamConverter
@@ -273,74 +272,6 @@ def scrub_error(error: E, secrets: list[str]) -> E:
     return error
 
 
-@lru_cache(maxsize=1024)
-def _join_url(base: str, path: str) -> httpx.URL:
-    return httpx.URL(base).join(path)
-
-
-async def send_upstream(
-    client: httpx.AsyncClient, request: UpstreamRequest, account: str, limits: Timeouts | None = None
-) -> httpx.Response:
-    """Send one upstream request through the account's httpx client (auth flows,
-    instrumentation); the response is streamed (read or close it). Accounts without
-    either go through :class:`proxy_core.upstream.DirectClient` instead."""
-    content, headers = request_body(request)
-    # Not client.build_request: merging base URL, cookies and default headers per request
-    # costs more than the rest of the pipeline. The URL join is cached; timeouts are explicit.
-    url = _join_url(str(client.base_url), request.url)
-    timeout = client.timeout.as_dict()
-    if limits is not None:
-        if limits.connect is not None:
-            timeout["connect"] = limits.connect
-        if limits.idle is not None:
-            timeout["read"] = limits.idle  # a read timeout is the longest silence between reads
-    built = httpx.Request(request.method, url, headers=headers, content=content, extensions={"timeout": timeout})
-    try:
-        return await client.send(built, stream=True)
-    except httpx.TransportError as e:
-        if _is_timeout(e):
-            raise GatewayTimeoutError(f"provider account '{account}' timed out ({_timeout_kind(e)})") from None
-        raise UpstreamConnectionError(f"cannot reach provider account '{account}' ({_cause_name(e)})") from None
-
-
-def _is_timeout(e: httpx.TransportError) -> bool:
-    # httpx-aiohttp reports every aiohttp connection error as ConnectTimeout: trust the cause.
-    cause = e.__cause__
-    if cause is not None:
-        return isinstance(cause, TimeoutError)
-    return isinstance(e, httpx.TimeoutException)
-
-
-def _cause_name(e: httpx.TransportError) -> str:
-    return type(e.__cause__ or e).__name__
-
-
-def _timeout_kind(e: httpx.TransportError) -> str:
-    kinds: dict[type[httpx.TransportError], str] = {
-        httpx.ConnectTimeout: "connect",
-        httpx.ReadTimeout: "waiting for data",
-        httpx.WriteTimeout: "sending",
-        httpx.PoolTimeout: "waiting for a connection",
-    }
-    return kinds.get(type(e), "timeout")
-
-
-async def read_capped(response: UpstreamResponse, limit: int) -> bytes:
-    chunks = []
-    size = 0
-    try:
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise UpstreamError(f"the upstream response exceeds {limit} bytes", status=502)
-            chunks.append(chunk)
-    except httpx.TransportError as e:
-        if _is_timeout(e):
-            raise GatewayTimeoutError("the upstream stopped sending its response") from None
-        raise UpstreamConnectionError(f"the upstream connection failed mid-response ({_cause_name(e)})") from None
-    return b"".join(chunks)
-
-
 class UpstreamStream:
     """An upstream SSE response read as lists of canonical items, one list per read."""
 
@@ -403,9 +334,9 @@ class UpstreamStream:
             tail = self._transform(tail) if self.transforms else tail
             return tail + self.converter.finish() if self.converter is not None else tail
         except httpx.TransportError as e:
-            if _is_timeout(e):
+            if is_timeout(e):
                 raise GatewayTimeoutError("the upstream stream stalled") from None
-            raise UpstreamConnectionError(f"the upstream stream was cut ({_cause_name(e)})") from None
+            raise UpstreamConnectionError(f"the upstream stream was cut ({cause_name(e)})") from None
         items: list[Any] = []
         try:
             for event in self._parser.feed(chunk):

@@ -1,18 +1,20 @@
-"""The hot path's upstream HTTP: an account's pooled aiohttp session called directly.
+"""Upstream HTTP: sending a provider request and reading its answer, with errors named
+for the client (which account, timed out or unreachable, and why).
 
-Accounts without an ``httpx.Auth`` flow (and not instrumented by a plugin) skip httpx's
-Request/Response objects, byte-stream wrappers and decoders: the pipeline sends through
-:class:`DirectClient` and reads a :class:`DirectResponse`, which offers the part of
-``httpx.Response`` the pipeline and providers use (``status_code``, ``headers``,
-``aiter_bytes``, ``aclose``) and raises httpx's transport errors, so error handling is
-the same on both paths. The session is the one the account's httpx client uses.
+Accounts with an ``httpx.Auth`` flow (or instrumented by a plugin) send through their
+httpx client (:func:`send_upstream`). The others skip httpx's Request/Response objects,
+byte-stream wrappers and decoders: the pipeline sends through :class:`DirectClient` and
+reads a :class:`DirectResponse`, which offers the part of ``httpx.Response`` the
+pipeline and providers use (``status_code``, ``headers``, ``aiter_bytes``, ``aclose``)
+and raises httpx's transport errors, so error handling is the same on both paths. The
+aiohttp session is the one the account's httpx client uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 import httpx
@@ -21,7 +23,7 @@ from httpx_aiohttp import AiohttpTransport
 from httpx_aiohttp.transport import map_aiohttp_exceptions
 from yarl import URL
 
-from .errors import GatewayTimeoutError, UpstreamConnectionError
+from .errors import GatewayTimeoutError, UpstreamConnectionError, UpstreamError
 
 if TYPE_CHECKING:
     from .context import Timeouts, UpstreamRequest
@@ -85,10 +87,10 @@ class DirectClient:
                 compress=False,
                 timeout=_timeout(connect, read, t.pool),
             )
-        except aiohttp.ClientError as e:
-            raise _send_error(e, account) from None
-        except TimeoutError as e:
-            raise GatewayTimeoutError(f"provider account '{account}' timed out ({_timeout_kind(e)})") from None
+        except (aiohttp.ClientError, TimeoutError) as e:
+            if isinstance(e, TimeoutError):
+                raise _timed_out(account, _aiohttp_timeout_kind(e)) from None
+            raise _unreachable(account, type(e).__name__) from None
         return DirectResponse(response)
 
 
@@ -107,8 +109,13 @@ def request_body(request: UpstreamRequest) -> tuple[bytes | None, dict[str, str]
 
 
 @lru_cache(maxsize=1024)
+def _join_url(base: str, path: str) -> httpx.URL:
+    return httpx.URL(base).join(path)
+
+
+@lru_cache(maxsize=1024)
 def _url(base: str, path: str) -> URL:
-    return URL(str(httpx.URL(base).join(path)))
+    return URL(str(_join_url(base, path)))
 
 
 @lru_cache(maxsize=64)
@@ -116,15 +123,80 @@ def _timeout(connect: float | None, read: float | None, pool: float | None) -> a
     return aiohttp.ClientTimeout(sock_connect=connect, sock_read=read, connect=pool)
 
 
-def _send_error(e: aiohttp.ClientError, account: str) -> Exception:
-    if isinstance(e, TimeoutError):
-        return GatewayTimeoutError(f"provider account '{account}' timed out ({_timeout_kind(e)})")
-    return UpstreamConnectionError(f"cannot reach provider account '{account}' ({type(e).__name__})")
-
-
-def _timeout_kind(e: Any) -> str:
+def _aiohttp_timeout_kind(e: TimeoutError) -> str:
     if isinstance(e, aiohttp.ConnectionTimeoutError):
         return "connect"
     if isinstance(e, aiohttp.SocketTimeoutError):
         return "waiting for data"
     return "timeout"
+
+
+async def send_upstream(
+    client: httpx.AsyncClient, request: UpstreamRequest, account: str, limits: Timeouts | None = None
+) -> httpx.Response:
+    """Send one upstream request through the account's httpx client (auth flows,
+    instrumentation); the response is streamed (read or close it)."""
+    content, headers = request_body(request)
+    # Not client.build_request: merging base URL, cookies and default headers per request
+    # costs more than the rest of the pipeline. The URL join is cached; timeouts are explicit.
+    url = _join_url(str(client.base_url), request.url)
+    timeout = client.timeout.as_dict()
+    if limits is not None:
+        if limits.connect is not None:
+            timeout["connect"] = limits.connect
+        if limits.idle is not None:
+            timeout["read"] = limits.idle  # a read timeout is the longest silence between reads
+    built = httpx.Request(request.method, url, headers=headers, content=content, extensions={"timeout": timeout})
+    try:
+        return await client.send(built, stream=True)
+    except httpx.TransportError as e:
+        if is_timeout(e):
+            raise _timed_out(account, _httpx_timeout_kind(e)) from None
+        raise _unreachable(account, cause_name(e)) from None
+
+
+def _timed_out(account: str, kind: str) -> GatewayTimeoutError:
+    return GatewayTimeoutError(f"provider account '{account}' timed out ({kind})")
+
+
+def _unreachable(account: str, cause: str) -> UpstreamConnectionError:
+    return UpstreamConnectionError(f"cannot reach provider account '{account}' ({cause})")
+
+
+def is_timeout(e: httpx.TransportError) -> bool:
+    # httpx-aiohttp reports every aiohttp connection error as ConnectTimeout: trust the cause.
+    cause = e.__cause__
+    if cause is not None:
+        return isinstance(cause, TimeoutError)
+    return isinstance(e, httpx.TimeoutException)
+
+
+def cause_name(e: httpx.TransportError) -> str:
+    return type(e.__cause__ or e).__name__
+
+
+def _httpx_timeout_kind(e: httpx.TransportError) -> str:
+    kinds: dict[type[httpx.TransportError], str] = {
+        httpx.ConnectTimeout: "connect",
+        httpx.ReadTimeout: "waiting for data",
+        httpx.WriteTimeout: "sending",
+        httpx.PoolTimeout: "waiting for a connection",
+    }
+    return kinds.get(type(e), "timeout")
+
+
+async def read_capped(response: UpstreamResponse, limit: int) -> bytes:
+    """A whole (non-streamed) answer, refused past ``limit`` bytes."""
+    chunks = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise UpstreamError(f"the upstream response exceeds {limit} bytes", status=502)
+            chunks.append(chunk)
+    except httpx.TransportError as e:
+        if is_timeout(e):
+            raise GatewayTimeoutError("the upstream stopped sending its response") from None
+        raise UpstreamConnectionError(f"the upstream connection failed mid-response ({cause_name(e)})") from None
+    return b"".join(chunks)

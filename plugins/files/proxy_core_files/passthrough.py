@@ -21,7 +21,7 @@ import structlog
 from proxy_core import UpstreamRequest
 from proxy_core.asgi import send_bytes
 from proxy_core.errors import InvalidRequestError, ProxyError, UpstreamError
-from proxy_core.pipeline import read_capped
+from proxy_core.upstream import read_capped
 
 from .access import Page, page_ids, record_owner, scan, sees_all
 from .multipart import check_length, raw_body

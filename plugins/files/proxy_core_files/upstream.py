@@ -14,8 +14,9 @@ from proxy_core import Principal, UpstreamRequest
 from proxy_core.asgi import Receive, Scope, Send, encode_headers
 from proxy_core.errors import ProxyError, UpstreamError
 from proxy_core.gateway import Gateway
-from proxy_core.pipeline import MAX_ERROR_BODY, read_capped, send_upstream
+from proxy_core.pipeline import MAX_ERROR_BODY
 from proxy_core.provider import Provider
+from proxy_core.upstream import read_capped, send_upstream
 
 if TYPE_CHECKING:
     from .owners import OwnerStore
